@@ -1,0 +1,3 @@
+"""Ember: a Prometheus-compatible monitoring system in Python."""
+
+__version__ = "0.1.0"
