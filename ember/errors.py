@@ -14,6 +14,7 @@
     │   └── OutOfBoundsError        "out of bounds"
     ├── StorageError            the database cannot do what was asked
     │   ├── DataDirLockedError  another process holds the data directory
+    │   ├── UnknownSeriesRefError  a series ref the storage no longer knows (append by labels)
     │   └── CorruptionError     on-disk data failed a check (names the file and offset)
     └── UnavailableError        not ready yet, or the feature is switched off (HTTP 503, "unavailable")
 """
@@ -85,6 +86,10 @@ class StorageError(EmberError):
 
 class DataDirLockedError(StorageError):
     pass
+
+
+class UnknownSeriesRefError(StorageError):
+    """A series ref from an earlier append that the storage no longer knows; append by labels."""
 
 
 class CorruptionError(StorageError):

@@ -1,0 +1,112 @@
+"""The database's `Appender`: stages batches, then validates, logs to the WAL and applies them to the
+head in one critical section at commit (see the contract in `ember.storage.interface`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ember.model.samples import Float64Array, Int64Array, SampleBatch
+from ember.storage.interface import DEFAULT_APPEND_OPTIONS, AppendOptions, AppendResult
+from ember.tsdb import append_kernels as kernels
+from ember.tsdb.head import Classified, WalRecord
+from ember.tsdb.wal_records import encode_record
+
+if TYPE_CHECKING:
+    from ember.tsdb.db import DB
+
+
+@dataclass(frozen=True)
+class _Staged:
+    refs: Int64Array
+    sample_refs: Int64Array
+    timestamps: Int64Array
+    values: Float64Array
+    aligned_timestamp: int | None
+    group: str | None
+
+
+def _count(result: AppendResult, classified: Classified) -> None:
+    result.accepted += classified.count(kernels.ACCEPT) + classified.count(kernels.ACCEPT_OUT_OF_ORDER)
+    result.accepted += classified.count(kernels.NOOP_DUPLICATE)
+    result.out_of_order += classified.count(kernels.OUT_OF_ORDER)
+    result.duplicate += classified.count(kernels.DUPLICATE)
+    result.out_of_bounds += classified.count(kernels.OUT_OF_BOUNDS)
+
+
+class DBAppender:
+    def __init__(self, db: DB) -> None:
+        self._db = db
+        self._staged: list[_Staged] = []
+        self._done = False
+
+    def append(self, batch: SampleBatch, options: AppendOptions = DEFAULT_APPEND_OPTIONS) -> AppendResult:
+        if self._done:
+            raise RuntimeError("appender already committed or rolled back")
+        head = self._db.head
+        with head.lock:
+            if batch.refs is not None:
+                refs = batch.refs
+                head.series.check_refs(refs)
+            else:
+                assert batch.series is not None
+                refs = head.series.refs_for(batch.series)
+            sample_refs = refs[batch.series_index] if batch.aligned_timestamp is None else refs
+            classified = head.classify(sample_refs, batch.timestamps, batch.values, commit=False)
+        result = AppendResult(refs=refs)
+        _count(result, classified)
+        self._staged.append(
+            _Staged(refs, sample_refs, batch.timestamps, batch.values, batch.aligned_timestamp, options.group)
+        )
+        return result
+
+    def commit(self, *, sync: bool = False) -> AppendResult:
+        if self._done:
+            raise RuntimeError("appender already committed or rolled back")
+        self._done = True
+        result = AppendResult()
+        if not self._staged:
+            return result
+        db = self._db
+        head = db.head
+        with head.lock:
+            records: list[WalRecord] = []
+            for staged in self._staged:
+                records.extend(self._apply(staged, result))
+            position = db.wal.log([encode_record(r) for r in records]) if records else None
+        self._staged = []
+        db.metrics.samples_appended_total += result.accepted
+        if sync and position is not None:
+            db.wal.wait_synced(position)
+        return result
+
+    def _apply(self, staged: _Staged, result: AppendResult) -> list[WalRecord]:
+        head = self._db.head
+        classified = head.classify(staged.sample_refs, staged.timestamps, staged.values, commit=True)
+        _count(result, classified)
+        status = classified.status
+        accepted = (status == kernels.ACCEPT) | (status == kernels.ACCEPT_OUT_OF_ORDER)
+        if not accepted.any():
+            return []
+        records = head.new_series_records(staged.sample_refs[accepted])
+        all_in_order = bool(np.all(status == kernels.ACCEPT))
+        if staged.group is not None and staged.aligned_timestamp is not None and all_in_order:
+            order = np.argsort(staged.refs, kind="stable")
+            sorted_refs = staged.refs[order]
+            if len(sorted_refs) < 2 or np.all(sorted_refs[1:] != sorted_refs[:-1]):
+                records.extend(
+                    head.append_row(staged.group, sorted_refs, staged.aligned_timestamp, staged.values[order])
+                )
+                return records
+        records.extend(
+            head.append_unaligned(
+                staged.sample_refs[accepted], staged.timestamps[accepted], staged.values[accepted]
+            )
+        )
+        return records
+
+    def rollback(self) -> None:
+        self._staged = []
+        self._done = True

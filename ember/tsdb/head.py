@@ -1,0 +1,269 @@
+"""The head: the in-memory, writable part of the database (DESIGN §3 rule 2).
+
+Aligned batches of a scrape group become rows of the group's current generation; everything else goes
+to the unaligned buffer. The head knows nothing about the WAL except that its mutators return the
+records describing what they changed, which the appender logs in the same order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from pyroaring import BitMap
+
+from ember.model.labels import Labels
+from ember.model.matchers import Matcher
+from ember.model.samples import Float64Array, Int64Array
+from ember.storage.interface import MAX_TIME, MIN_TIME
+from ember.storage.series_set import SeriesSet
+from ember.tsdb import append_kernels as kernels
+from ember.tsdb.column_group import ColumnGroup
+from ember.tsdb.head_generation import Generation
+from ember.tsdb.head_tombstones import HeadTombstones
+from ember.tsdb.head_read import assemble, flatten_groups
+from ember.tsdb.head_unaligned import UnalignedBuffer
+from ember.tsdb.postings import select_postings, to_array
+from ember.tsdb.series_registry import SeriesRegistry
+from ember.tsdb.wal_records import (
+    GroupSamplesRecord,
+    SamplesRecord,
+    SeriesRecord,
+    SeriesSetRecord,
+    TombstonesRecord,
+)
+
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class HeadOptions:
+    frame_rows: int = 120
+    block_range_ms: int = 2 * HOUR_MS
+    out_of_order_window_ms: int = 0
+
+
+@dataclass
+class Classified:
+    """Per-sample verdicts of `Head.classify`, as status codes of `append_kernels`."""
+
+    status: np.ndarray  # type: ignore[type-arg]
+
+    def count(self, code: int) -> int:
+        return int(np.count_nonzero(self.status == code))
+
+
+WalRecord = SeriesRecord | SeriesSetRecord | GroupSamplesRecord | SamplesRecord
+
+
+class Head:
+    def __init__(self, options: HeadOptions | None = None) -> None:
+        self.options = options or HeadOptions()
+        self.series = SeriesRegistry()
+        self.lock = threading.RLock()
+        self._current: dict[str, Generation] = {}
+        self._generations: dict[int, Generation] = {}
+        self._unaligned = UnalignedBuffer()
+        self._tombstones = HeadTombstones()
+        self._next_set_id = 0
+        self.min_valid_t = MIN_TIME
+        self.max_time = MIN_TIME
+
+    # ----------------------------------------------------------------- validation
+    def classify(self, refs: Int64Array, timestamps: Int64Array, values: Float64Array, *, commit: bool) -> Classified:
+        """Applies Prometheus's appendability rules in arrival order. With `commit`, the per-series
+        newest timestamps advance (the caller holds the lock and will store the accepted samples)."""
+        unique, slots = np.unique(refs, return_inverse=True)
+        max_t = self.series.max_t[unique]
+        last_bits = self.series.last_bits[unique]
+        window = self.options.out_of_order_window_ms
+        head_max = max(self.max_time, int(timestamps.max()) if len(timestamps) else MIN_TIME)
+        ooo_min_t = head_max - window if window > 0 else MAX_TIME
+        status = np.empty(len(refs), dtype=np.int8)
+        kernels.validate_samples(
+            slots.astype(np.int64), timestamps, values.view(np.uint64), max_t, last_bits,
+            self.min_valid_t, ooo_min_t, status,
+        )
+        if commit:
+            self.series.max_t[unique] = max_t
+            self.series.last_bits[unique] = last_bits
+        return Classified(status)
+
+    # ------------------------------------------------------------------ writing
+    def new_series_records(self, refs: Int64Array) -> list[WalRecord]:
+        """A SeriesRecord for those of `refs` never logged before (marks them logged)."""
+        unique = np.unique(refs)
+        fresh = unique[~self.series.logged[unique]]
+        if not len(fresh):
+            return []
+        self.series.logged[fresh] = True
+        return [SeriesRecord(fresh, self.series.labels_of(fresh))]
+
+    def append_row(self, group: str, refs: Int64Array, timestamp: int, values: Float64Array) -> list[WalRecord]:
+        """Stores one validated scrape row; `refs` must be sorted and unique."""
+        records: list[WalRecord] = []
+        generation = self._current.get(group)
+        if generation is None or not np.array_equal(generation.refs, refs):
+            if generation is not None:
+                generation.freeze_frame()
+            generation = Generation(self._next_set_id, refs.copy(), self.options.frame_rows,
+                                    self.options.block_range_ms)
+            self._next_set_id += 1
+            self._current[group] = generation
+            self._generations[generation.set_id] = generation
+            records.append(SeriesSetRecord(generation.set_id, generation.refs))
+        generation.append_row(timestamp, values)
+        self.max_time = max(self.max_time, timestamp)
+        records.append(GroupSamplesRecord(generation.set_id, timestamp, values))
+        return records
+
+    def append_unaligned(self, refs: Int64Array, timestamps: Int64Array, values: Float64Array) -> list[WalRecord]:
+        if not len(refs):
+            return []
+        self._unaligned.append(refs, timestamps, values)
+        self.max_time = max(self.max_time, int(timestamps.max()))
+        return [SamplesRecord(refs, timestamps, values)]
+
+    # ------------------------------------------------------------------- replay
+    def replay_series(self, record: SeriesRecord) -> None:
+        self.series.restore(record.refs, record.labels)
+
+    def replay_series_set(self, record: SeriesSetRecord) -> None:
+        generation = Generation(record.set_id, np.asarray(record.refs, dtype=np.int64),
+                                self.options.frame_rows, self.options.block_range_ms)
+        self._generations[record.set_id] = generation
+        self._next_set_id = max(self._next_set_id, record.set_id + 1)
+
+    def replay_group_samples(self, record: GroupSamplesRecord) -> None:
+        generation = self._generations.get(record.set_id)
+        if generation is None or record.timestamp < self.min_valid_t:
+            return
+        generation.append_row(record.timestamp, record.values)
+        self._advance(generation.refs, np.full(len(generation.refs), record.timestamp, np.int64), record.values)
+
+    def replay_samples(self, record: SamplesRecord) -> None:
+        keep = record.timestamps >= self.min_valid_t
+        refs, ts, vals = record.refs[keep], record.timestamps[keep], record.values[keep]
+        if len(refs):
+            self._unaligned.append(refs, ts, vals)
+            self._advance(refs, ts, vals)
+
+    def _advance(self, refs: Int64Array, timestamps: Int64Array, values: Float64Array) -> None:
+        newer = timestamps > self.series.max_t[refs]
+        if newer.any():
+            # Unique refs per record keep this a plain scatter; for repeated refs the latest wins.
+            self.series.max_t[refs[newer]] = timestamps[newer]
+            self.series.last_bits[refs[newer]] = values[newer].view(np.uint64)
+        self.max_time = max(self.max_time, int(timestamps.max()))
+
+    # ---------------------------------------------------------------- deleting
+    def delete(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> TombstonesRecord | None:
+        refs = to_array(self.series_refs(matchers))
+        if not len(refs):
+            return None
+        record = TombstonesRecord(refs, np.full(len(refs), mint, np.int64), np.full(len(refs), maxt, np.int64))
+        self._tombstones.add(record.refs, record.mint, record.maxt)
+        return record
+
+    def replay_tombstones(self, record: TombstonesRecord) -> None:
+        self._tombstones.add(record.refs, record.mint, record.maxt)
+
+    # ------------------------------------------------------------------ reading
+    def select(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> SeriesSet:
+        groups, unaligned, refs, labels = self._snapshot(matchers, mint, maxt)
+        if not len(refs):
+            return SeriesSet.empty()
+        parts = [flatten_groups(groups)]
+        u_refs, u_ts, u_vals = unaligned
+        if len(u_refs):
+            mask = (u_ts >= mint) & (u_ts <= maxt) & np.isin(u_refs, refs)
+            parts.append((u_refs[mask], u_ts[mask], u_vals[mask]))
+        sample_refs = np.concatenate([p[0] for p in parts])
+        timestamps = np.concatenate([p[1] for p in parts])
+        values = np.concatenate([p[2] for p in parts])
+        sample_refs, timestamps, values = self._tombstones.filter(sample_refs, timestamps, values)
+        return assemble(refs, labels, sample_refs, timestamps, values)
+
+    def _snapshot(
+        self, matchers: Sequence[Matcher], mint: int, maxt: int
+    ) -> tuple[list[ColumnGroup], tuple[Int64Array, Int64Array, Float64Array], Int64Array, list[Labels]]:
+        """Under the lock: what to read; decoding happens outside it."""
+        with self.lock:
+            selected = select_postings(self.series.postings, matchers)
+            if not selected:
+                empty = np.empty(0, np.int64)
+                return [], (empty, empty, np.empty(0, np.float64)), empty, []
+            pieces = []
+            for generation in self._generations.values():
+                common = generation.bitmap & selected
+                if not common:
+                    continue
+                chunks = [c for c in generation.chunks if c.maxt >= mint and c.mint <= maxt]
+                pieces.append((generation, to_array(common), chunks, generation.frame_view()))
+            unaligned = self._unaligned.snapshot()
+            refs = to_array(selected)
+            labels = self.series.labels_of(refs)
+        groups = []
+        for generation, common, chunks, frame in pieces:
+            columns = np.searchsorted(generation.refs, common)
+            for chunk in chunks:
+                groups.append(chunk.decode(columns).time_slice(mint, maxt))
+            if frame is not None:
+                sliced = ColumnGroup(frame.refs[columns], frame.timestamps, frame.values[:, columns])
+                groups.append(sliced.time_slice(mint, maxt))
+        return [g for g in groups if len(g.timestamps)], unaligned, refs, labels
+
+    def series_refs(self, matchers: Sequence[Matcher]) -> BitMap:
+        with self.lock:
+            return select_postings(self.series.postings, matchers)
+
+    @property
+    def min_time(self) -> int:
+        with self.lock:
+            times = [g.mint for g in self._generations.values()] + [self._unaligned.mint]
+            present = [t for t in times if t is not None]
+            return min(present) if present else MAX_TIME
+
+    def num_samples(self) -> int:
+        with self.lock:
+            return sum(g.num_samples for g in self._generations.values()) + len(self._unaligned)
+
+    def nbytes(self) -> int:
+        with self.lock:
+            return sum(g.nbytes for g in self._generations.values()) + self._unaligned.nbytes
+
+    # ------------------------------------------------------------------ cutting
+    def cut_before(self, t: int) -> tuple[dict[int, Labels], list[ColumnGroup]]:
+        """Removes everything older than `t` (a block boundary) and returns it for a block."""
+        with self.lock:
+            groups: list[ColumnGroup] = []
+            for set_id, generation in list(self._generations.items()):
+                groups.extend(chunk.decode() for chunk in generation.take_chunks_before(t))
+                if generation.is_empty() and self._current_of(generation) is None:
+                    del self._generations[set_id]
+            groups.extend(self._unaligned.take_before(t))
+            groups = self._tombstones.apply_to_groups(groups)
+            self.min_valid_t = max(self.min_valid_t, t)
+            refs = np.unique(np.concatenate([g.refs for g in groups])) if groups else np.empty(0, np.int64)
+            return dict(zip(refs.tolist(), self.series.labels_of(refs), strict=True)), groups
+
+    def _current_of(self, generation: Generation) -> str | None:
+        for key, current in self._current.items():
+            if current is generation:
+                return key
+        return None
+
+    def garbage_collect(self) -> BitMap:
+        """Forgets series with no samples left in the head and not in a current generation."""
+        with self.lock:
+            alive = BitMap()
+            for generation in self._generations.values():
+                alive |= generation.bitmap
+            u_refs, _, _ = self._unaligned.snapshot()
+            if len(u_refs):
+                alive |= BitMap(np.unique(u_refs).tolist())
+            dead = self.series.live_refs() - alive
+            self.series.remove(dead)
+            return dead
