@@ -116,9 +116,9 @@ class Database:
 
     def __init__(self, db: DB, *, lookback_delta_ms: int, query_timeout_s: float, max_samples: int) -> None:
         self._db = db
-        self._engine_options = {
-            "lookback_delta_ms": lookback_delta_ms, "timeout_s": query_timeout_s, "max_samples": max_samples,
-        }
+        self._lookback_delta_ms = lookback_delta_ms
+        self._query_timeout_s = query_timeout_s
+        self._max_samples = max_samples
         self._engine: Any = None
 
     @property
@@ -156,7 +156,10 @@ class Database:
         if self._engine is None:
             from ember.promql.engine import Engine
 
-            self._engine = Engine(**self._engine_options)
+            self._engine = Engine(
+                lookback_delta_ms=self._lookback_delta_ms, timeout_s=self._query_timeout_s,
+                max_samples=self._max_samples,
+            )
         return self._engine
 
     def query(self, expr: str, time: object = None) -> QueryResult:
@@ -208,7 +211,7 @@ class Database:
 _DB_OPTION_NAMES = {f.name for f in fields(DBOptions)}
 
 
-def open(  # noqa: A001 - `ember.open` mirrors the built-in on purpose
+def open(
     path: str | Path,
     *,
     lookback_delta: object = "5m",

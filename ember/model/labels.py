@@ -142,7 +142,7 @@ class Labels:
         return Labels((n, v) for n, v in self if n in keep)
 
     def without_metric_name(self) -> Labels:
-        if not self._flat or self._flat[0] != METRIC_NAME and METRIC_NAME not in self._flat[::2]:
+        if not self._flat or (self._flat[0] != METRIC_NAME and METRIC_NAME not in self._flat[::2]):
             return self
         return self.without(METRIC_NAME)
 

@@ -25,7 +25,8 @@ Int32Array = npt.NDArray[np.int32]
 def is_stale(values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     """Element-wise: is this value the staleness marker (by bits, not by NaN-ness)."""
     arr = np.ascontiguousarray(values, dtype=np.float64)
-    return arr.view(np.uint64) == np.uint64(STALE_NAN_BITS)
+    stale: npt.NDArray[np.bool_] = arr.view(np.uint64) == np.uint64(STALE_NAN_BITS)
+    return stale
 
 
 def is_stale_value(value: float) -> bool:

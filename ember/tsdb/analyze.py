@@ -42,8 +42,9 @@ def analyze(data_dir: str | Path, *, limit: int, out: TextIO) -> None:
         print(f"Blocks: {len(blocks)}", file=out)
         for block in blocks:
             meta = block.meta
+            hours = (meta.max_time - meta.min_time) / 3.6e6
             print(
-                f"  {meta.ulid}  [{meta.min_time}, {meta.max_time})  duration {(meta.max_time - meta.min_time) / 3.6e6:g}h"
+                f"  {meta.ulid}  [{meta.min_time}, {meta.max_time})  duration {hours:g}h"
                 f"  series {meta.stats.num_series}  samples {meta.stats.num_samples}  bytes {block.size_bytes}"
                 f"  level {meta.level}",
                 file=out,

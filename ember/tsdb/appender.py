@@ -29,11 +29,11 @@ class _Staged:
 
 
 def _count(result: AppendResult, classified: Classified) -> None:
-    result.accepted += classified.count(kernels.ACCEPT) + classified.count(kernels.ACCEPT_OUT_OF_ORDER)
-    result.accepted += classified.count(kernels.NOOP_DUPLICATE)
-    result.out_of_order += classified.count(kernels.OUT_OF_ORDER)
-    result.duplicate += classified.count(kernels.DUPLICATE)
-    result.out_of_bounds += classified.count(kernels.OUT_OF_BOUNDS)
+    counts = classified.counts()
+    result.accepted += counts[kernels.ACCEPT] + counts[kernels.ACCEPT_OUT_OF_ORDER] + counts[kernels.NOOP_DUPLICATE]
+    result.out_of_order += counts[kernels.OUT_OF_ORDER]
+    result.duplicate += counts[kernels.DUPLICATE]
+    result.out_of_bounds += counts[kernels.OUT_OF_BOUNDS]
 
 
 class DBAppender:

@@ -21,9 +21,10 @@ from ember.storage.interface import MAX_TIME, MIN_TIME
 from ember.storage.series_set import SeriesSet
 from ember.tsdb import append_kernels as kernels
 from ember.tsdb.column_group import ColumnGroup
+from ember.tsdb.head_chunk import FrozenChunk
 from ember.tsdb.head_generation import Generation
-from ember.tsdb.head_tombstones import HeadTombstones
 from ember.tsdb.head_read import assemble, flatten_groups
+from ember.tsdb.head_tombstones import HeadTombstones
 from ember.tsdb.head_unaligned import UnalignedBuffer
 from ember.tsdb.postings import select_postings, to_array
 from ember.tsdb.series_registry import SeriesRegistry
@@ -51,8 +52,9 @@ class Classified:
 
     status: np.ndarray  # type: ignore[type-arg]
 
-    def count(self, code: int) -> int:
-        return int(np.count_nonzero(self.status == code))
+    def counts(self) -> list[int]:
+        """How many samples got each status code (indexed by code)."""
+        return np.bincount(self.status, minlength=8).tolist()  # type: ignore[no-any-return]
 
 
 WalRecord = SeriesRecord | SeriesSetRecord | GroupSamplesRecord | SamplesRecord
@@ -195,7 +197,7 @@ class Head:
             if not selected:
                 empty = np.empty(0, np.int64)
                 return [], (empty, empty, np.empty(0, np.float64)), empty, []
-            pieces = []
+            pieces: list[tuple[Generation, Int64Array, list[FrozenChunk], ColumnGroup | None]] = []
             for generation in self._generations.values():
                 common = generation.bitmap & selected
                 if not common:
@@ -206,8 +208,8 @@ class Head:
             refs = to_array(selected)
             labels = self.series.labels_of(refs)
         groups = []
-        for generation, common, chunks, frame in pieces:
-            columns = np.searchsorted(generation.refs, common)
+        for generation, wanted, chunks, frame in pieces:
+            columns = np.searchsorted(generation.refs, wanted)
             for chunk in chunks:
                 groups.append(chunk.decode(columns).time_slice(mint, maxt))
             if frame is not None:

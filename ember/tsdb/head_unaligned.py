@@ -78,10 +78,18 @@ def sort_samples(
 
 
 def one_column_groups(refs: Int64Array, timestamps: Int64Array, values: Float64Array) -> list[ColumnGroup]:
+    """Samples as column groups: series sharing the very same timestamps (a backfilled scrape, a
+    remote-written target) share one group, so their timestamps are stored once."""
     refs, timestamps, values = sort_samples(refs, timestamps, values)
     starts = np.flatnonzero(np.r_[True, refs[1:] != refs[:-1]])
     ends = np.r_[starts[1:], len(refs)]
-    return [
-        ColumnGroup(refs[s : s + 1], timestamps[s:e], values[s:e].reshape(-1, 1))
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
-    ]
+    by_times: dict[bytes, list[int]] = {}
+    for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        by_times.setdefault(timestamps[s:e].tobytes(), []).append(k)
+    groups = []
+    for members in by_times.values():
+        first = int(starts[members[0]])
+        rows = int(ends[members[0]]) - first
+        columns = np.stack([values[int(starts[k]) : int(starts[k]) + rows] for k in members], axis=1)
+        groups.append(ColumnGroup(refs[starts[members]], timestamps[first : first + rows], columns))
+    return groups

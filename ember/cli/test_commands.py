@@ -1,0 +1,19 @@
+"""`ember test promql FILE...`: run Prometheus's PromQL test scripts."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    test = commands.add_parser("test", help="run test scripts").add_subparsers(dest="test_command", required=True)
+    promql = test.add_parser("promql", help="run PromQL test scripts (Prometheus's promqltest format)")
+    promql.add_argument("files", nargs="+")
+    promql.set_defaults(handler=run_test_promql)
+
+
+def run_test_promql(args: argparse.Namespace) -> int:
+    from ember.promql.testscript.runner import run_files
+
+    return run_files(list(args.files))
