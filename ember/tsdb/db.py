@@ -164,10 +164,13 @@ class DB:
         self._check_open()
         from ember.tsdb.wal_records import encode_record
 
+        position = None
         with self.head.lock:
             record = self.head.delete(matchers, mint, maxt)
             if record is not None:
-                self.wal.wait_synced(self.wal.log([encode_record(record)]))
+                position = self.wal.log([encode_record(record)])
+        if position is not None:
+            self.wal.wait_synced(position)
         for block in self.blocks:
             if block.meta.min_time <= maxt and block.meta.max_time > mint:
                 block.delete(matchers, mint, maxt)
