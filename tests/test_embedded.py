@@ -43,10 +43,9 @@ def test_datetime64_timestamps_are_milliseconds(tmp_path: Path) -> None:
 def test_rejected_batch_raises_prometheus_error_and_stores_nothing(tmp_path: Path) -> None:
     with ember.open(tmp_path) as db:
         db.append("x", 2000, 1.0)
-        with pytest.raises(OutOfOrderSampleError, match="out of order sample"):
-            with db.batch() as batch:
-                batch.append("y", 5000, 1.0)
-                batch.append("x", 1000, 1.0)
+        with pytest.raises(OutOfOrderSampleError, match="out of order sample"), db.batch() as batch:
+            batch.append("y", 5000, 1.0)
+            batch.append("x", 1000, 1.0)
         assert db.select("y") == []
 
 
