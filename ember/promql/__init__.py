@@ -1,0 +1,1 @@
+"""PromQL: parse with `promql-parser`, evaluate every node for all steps at once (`Engine`)."""

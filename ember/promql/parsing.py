@@ -1,0 +1,34 @@
+"""Parsing PromQL with the `promql-parser` package, mapping its failures to `QueryParseError`."""
+
+from __future__ import annotations
+
+import re
+
+import promql_parser
+
+from ember.errors import QueryParseError
+
+_POSITION = re.compile(r"(?:position|pos)\D*(\d+)")
+_UNSUPPORTED_WORDS = re.compile(r"\b(anchored|smoothed|fill|fill_left|fill_right)\b")
+
+
+def parse_query(text: str) -> object:
+    """The parsed expression tree of `text`; raises `QueryParseError` (bad_data) when it does not parse.
+
+    Constructs the package does not know (duration arithmetic, `anchored`/`smoothed`, `fill()`) are
+    reported as unsupported rather than as plain syntax errors.
+    """
+    if not text.strip():
+        raise QueryParseError("no expression found in input", 0)
+    try:
+        node = promql_parser.parse(text)
+    except (ValueError, TypeError, OverflowError) as exc:
+        message = str(exc)
+        found = _POSITION.search(message)
+        position = int(found.group(1)) if found else None
+        if _UNSUPPORTED_WORDS.search(text) or re.search(r"\[[^\]]*[-+*/%()]", text):
+            message = (
+                f"unsupported PromQL construct (duration arithmetic, anchored/smoothed, fill): {message}"
+            )
+        raise QueryParseError(f"1:1: parse error: {message}", position) from exc
+    return node
