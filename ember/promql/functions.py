@@ -181,14 +181,14 @@ def _scalar(args: list[Value], ctx: EvalContext) -> Value:
 def _label_replace(args: list[Value], ctx: EvalContext) -> Value:
     vector = _vector_arg(args[0])
     dst, replacement, src, regex = (_string_arg(a) for a in args[1:5])
-    labels = replaced_labels(vector.labels, dst, replacement, src, regex)
+    labels = replaced_labels(vector.labels, dst, replacement, src, regex, ctx.text)
     return _relabelled(vector, labels, dst)
 
 
 def _label_join(args: list[Value], ctx: EvalContext) -> Value:
     vector = _vector_arg(args[0])
     dst, separator = _string_arg(args[1]), _string_arg(args[2])
-    labels = joined_labels(vector.labels, dst, separator, [_string_arg(a) for a in args[3:]])
+    labels = joined_labels(vector.labels, dst, separator, [_string_arg(a) for a in args[3:]], ctx.text)
     return _relabelled(vector, labels, dst)
 
 

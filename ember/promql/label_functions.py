@@ -6,12 +6,13 @@ import re
 
 from ember.errors import BadDataError
 from ember.model.labels import METRIC_NAME, Labels, is_valid_label_name
+from ember.promql.string_literals import invalid_utf8_strings
 
 _GO_GROUP = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
-def _check_label_name(name: str) -> None:
-    if not name or not _is_valid_utf8_label(name):
+def _check_label_name(name: str, query: str) -> None:
+    if not name or not _is_valid_utf8_label(name) or name in invalid_utf8_strings(query):
         raise BadDataError(f'invalid label name "{name}"')
 
 
@@ -46,11 +47,12 @@ def compile_regex(regex: str) -> re.Pattern[str]:
 
 
 def replaced_labels(
-    labels: list[Labels], dst: str, replacement: str, src: str, regex: str
+    labels: list[Labels], dst: str, replacement: str, src: str, regex: str, query: str = ""
 ) -> list[Labels]:
-    """`label_replace`: where the anchored regex matches the source value, set `dst`."""
+    """`label_replace`: where the anchored regex matches the source value, set `dst`. `query` is the
+    query text, to tell Go's invalid-UTF-8 strings apart (see `string_literals`)."""
     pattern = compile_regex(regex)
-    _check_label_name(dst)
+    _check_label_name(dst, query)
     out = []
     for lb in labels:
         found = pattern.fullmatch(lb.get(src))
@@ -61,11 +63,13 @@ def replaced_labels(
     return out
 
 
-def joined_labels(labels: list[Labels], dst: str, separator: str, sources: list[str]) -> list[Labels]:
+def joined_labels(
+    labels: list[Labels], dst: str, separator: str, sources: list[str], query: str = ""
+) -> list[Labels]:
     """`label_join`: `dst` becomes the source labels' values joined with the separator."""
-    _check_label_name(dst)
+    _check_label_name(dst, query)
     for name in sources:
-        _check_label_name(name)
+        _check_label_name(name, query)
     return [lb.updated({dst: separator.join(lb.get(name) for name in sources)}) for lb in labels]
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import promql_parser
 
+from ember.promql.string_literals import invalid_utf8_strings
+
 # Prometheus's AtModifierUnsafeFunctions plus the query-context functions.
 _TIME_DEPENDENT = frozenset(
     {
@@ -76,7 +78,8 @@ def _pinned_text(expr: str, time_ms: int) -> str | None:
         tree = promql_parser.parse(expr)
     except (ValueError, TypeError, OverflowError):
         return None
-    if not _prints_faithfully(tree):
+    if not _prints_faithfully(tree) or invalid_utf8_strings(expr):
+        # Printing the tree cannot carry Go byte strings such as "\xff" (see string_literals).
         return None
     depth = 0  # inside a matrix selector or subquery: leave everything below alone
     time_dependent = False
