@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -16,4 +17,4 @@ def register(commands: Any) -> None:
 def run_test_promql(args: argparse.Namespace) -> int:
     from ember.promql.testscript.runner import run_files
 
-    return run_files(list(args.files))
+    return run_files(list(args.files), out=sys.stdout)
