@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ember.config.go_regex import GoRegex, compile_go_regex
 from ember.errors import ConfigError
+from ember.model.go_regex import GoRegex, GoRegexError, compile_go_regex
 from ember.model.labels import Labels, is_valid_label_name
 
 DEFAULT_REGEX = "(.*)"
@@ -101,7 +101,10 @@ class RelabelConfig:
         object.__setattr__(self, "action", Action(action))
         object.__setattr__(self, "name_validation_scheme", scheme)
         object.__setattr__(self, "source_labels", tuple(self.source_labels))
-        object.__setattr__(self, "_compiled", compile_go_regex(self.regex))
+        try:
+            object.__setattr__(self, "_compiled", compile_go_regex(self.regex))
+        except GoRegexError as exc:
+            raise ConfigError(str(exc)) from exc
         _validate(self)
 
     def source_value(self, values: dict[str, str]) -> str:

@@ -1,6 +1,7 @@
 """Label matchers with Prometheus's semantics.
 
-Regexes are fully anchored and `.` matches newlines (Prometheus compiles `^(?s:<re>)$` with RE2); a
+Regexes are RE2 (Go's dialect, see `go_regex`), fully anchored, and `.` matches newlines (Prometheus
+compiles `^(?s:<re>)$`); a
 matcher on a label the series lacks sees the empty string, so `{a=""}` selects series without `a`.
 """
 
@@ -10,6 +11,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 
+from ember.model.go_regex import GoRegex, GoRegexError, compile_go_regex
 from ember.model.labels import Labels
 
 
@@ -27,13 +29,13 @@ class Matcher:
     name: str
     type: MatchType
     value: str
-    _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False, hash=False)
+    _regex: GoRegex | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.type in (MatchType.REGEX, MatchType.NOT_REGEX):
             try:
-                compiled = re.compile(self.value, re.DOTALL)
-            except re.error as exc:
+                compiled = compile_go_regex(self.value)
+            except GoRegexError as exc:
                 raise ValueError(f"invalid regular expression {self.value!r}: {exc}") from exc
             object.__setattr__(self, "_regex", compiled)
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from ember.errors import BadDataError
+from ember.model.go_regex import GoRegex, GoRegexError, compile_go_regex
 from ember.model.labels import METRIC_NAME, Labels, is_valid_label_name
 from ember.promql.string_literals import invalid_utf8_strings
-
-_GO_GROUP = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
 def _check_label_name(name: str, query: str) -> None:
@@ -26,23 +23,11 @@ def _is_valid_utf8_label(name: str) -> bool:
     return True
 
 
-def _expand(template: str, match: re.Match[str]) -> str:
-    """Go's `Regexp.Expand`: `$1`, `${1}`, `$name`; unknown groups expand to nothing."""
-    def group(found: re.Match[str]) -> str:
-        key = found.group(1) or found.group(2)
-        try:
-            value = match.group(int(key)) if key.isdigit() else match.group(key)
-        except IndexError:
-            return ""
-        return value or ""
-
-    return _GO_GROUP.sub(group, template.replace("$$", "\x00")).replace("\x00", "$")
-
-
-def compile_regex(regex: str) -> re.Pattern[str]:
+def compile_regex(regex: str) -> GoRegex:
+    """Prometheus's `^(?s:<regex>)$` in Go's RE2 dialect."""
     try:
-        return re.compile(f"(?s:{regex})")
-    except re.error as exc:
+        return compile_go_regex(regex)
+    except GoRegexError as exc:
         raise BadDataError(f"invalid regular expression in label_replace(): {regex}") from exc
 
 
@@ -59,7 +44,7 @@ def replaced_labels(
         if found is None:
             out.append(lb)
             continue
-        out.append(lb.updated({dst: _expand(replacement, found)}))
+        out.append(lb.updated({dst: pattern.expand(replacement, found)}))
     return out
 
 

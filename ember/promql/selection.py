@@ -13,7 +13,6 @@ from ember.model.labels import EMPTY_LABELS, METRIC_NAME
 from ember.model.matchers import Matcher, MatchType
 from ember.model.samples import is_stale
 from ember.promql.context import EvalContext, QueryLimits
-from ember.promql.regex_dialect import scoped_inline_flags
 from ember.promql.selector import matchers_of
 from ember.promql.selector_kernels import lookback_select
 from ember.promql.values import InstantVector, Int64Array, RangeVector, ScalarValue, Value
@@ -86,8 +85,6 @@ def _matchers_in_python_dialect(node: promql_parser.VectorSelector) -> list[Matc
     matchers = []
     for matcher in matchers_of_unchecked(node):
         name, kind, value = matcher
-        if kind in (MatchType.REGEX, MatchType.NOT_REGEX):
-            value = scoped_inline_flags(value)
         try:
             matchers.append(Matcher(name, kind, value))
         except ValueError as exc:

@@ -15,7 +15,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
-from ember.errors import ConfigError
+from ember.errors import BadDataError
 
 _WORD = "0-9A-Za-z_"
 _PERL_CLASSES = {"d": "0-9", "w": _WORD, "s": "\\t\\n\\f\\r "}
@@ -43,7 +43,7 @@ _SIMPLE_ESCAPES = set("aftnrv")
 _CAPTURE_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
-class GoRegexError(ConfigError):
+class GoRegexError(BadDataError):
     """A regex Go's RE2 would refuse, or one Ember cannot express with Python's `re`."""
 
 

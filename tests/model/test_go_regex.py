@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ember.config.go_regex import GoRegexError, compile_go_regex, expand_template
+from ember.model.go_regex import GoRegexError, compile_go_regex, expand_template
 
 # (Go pattern, text, whether Go's anchored match succeeds)
 MATCH_CASES = [
