@@ -13,6 +13,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from ember.promql.kahan import kahan_inc
+
 SUM, AVG, MIN, MAX, COUNT, GROUP, STDDEV, STDVAR = range(8)
 OP_CODES = {
     "sum": SUM, "avg": AVG, "min": MIN, "max": MAX, "count": COUNT, "group": GROUP,
@@ -24,17 +26,6 @@ BoolMatrix = npt.NDArray[np.bool_]
 Int64Array = npt.NDArray[np.int64]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def kahan_sum_inc(inc: float, total: float, c: float) -> tuple[float, float]:
-    """Prometheus's `kahanSumInc` (Neumaier's variant)."""
-    t = total + inc
-    if math.isinf(t):
-        c = 0.0
-    elif abs(total) >= abs(inc):
-        c += (total - t) + inc
-    else:
-        c += (inc - t) + total
-    return t, c
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -42,7 +33,7 @@ def _avg_update(f: float, g: int, j: int, value: FloatMatrix, comp: FloatMatrix,
                 count: FloatMatrix, incremental: BoolMatrix) -> None:
     n = count[g, j]
     if not incremental[g, j]:
-        new_v, new_c = kahan_sum_inc(f, value[g, j], comp[g, j])
+        new_v, new_c = kahan_inc(f, value[g, j], comp[g, j])
         if not math.isinf(new_v):
             value[g, j] = new_v
             comp[g, j] = new_c
@@ -57,7 +48,7 @@ def _avg_update(f: float, g: int, j: int, value: FloatMatrix, comp: FloatMatrix,
         if not math.isinf(f) and not math.isnan(f):
             return
     q = (n - 1) / n
-    mean[g, j], comp[g, j] = kahan_sum_inc(f / n, q * m, q * comp[g, j])
+    mean[g, j], comp[g, j] = kahan_inc(f / n, q * m, q * comp[g, j])
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -81,7 +72,7 @@ def _reduce_kernel(op: int, values: FloatMatrix, present: BoolMatrix, group_ids:
                 mean[g, j] = f
                 continue
             if op == SUM:
-                value[g, j], comp[g, j] = kahan_sum_inc(f, value[g, j], comp[g, j])
+                value[g, j], comp[g, j] = kahan_inc(f, value[g, j], comp[g, j])
             elif op == AVG:
                 _avg_update(f, g, j, value, comp, mean, count, incremental)
             elif op == MIN:

@@ -13,7 +13,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from ember.promql.range_kernels_rate import kahan_inc
+from ember.promql.kahan import kahan_inc
 
 Int64Array = npt.NDArray[np.int64]
 Float64Array = npt.NDArray[np.float64]

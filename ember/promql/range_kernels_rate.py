@@ -14,23 +14,14 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from ember.promql.kahan import kahan_inc
+
 Int64Array = npt.NDArray[np.int64]
 Float64Array = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 Int32Array = npt.NDArray[np.int32]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def kahan_inc(inc: float, total: float, comp: float) -> tuple[float, float]:
-    """Neumaier-compensated addition, as Prometheus's `kahansum.Inc`."""
-    t = total + inc
-    if math.isinf(t):
-        comp = 0.0
-    elif abs(total) >= abs(inc):
-        comp += (total - t) + inc
-    else:
-        comp += (inc - t) + total
-    return t, comp
 
 
 RESETS = 0

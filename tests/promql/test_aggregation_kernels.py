@@ -15,17 +15,7 @@ from ember.promql.aggregation_kernels import (
     grouped_reduce,
     grouped_topk,
 )
-
-
-def kahan_inc(inc: float, total: float, comp: float) -> tuple[float, float]:
-    t = total + inc
-    if math.isinf(t):
-        comp = 0.0
-    elif abs(total) >= abs(inc):
-        comp += (total - t) + inc
-    else:
-        comp += (inc - t) + total
-    return t, comp
+from tests.promql.reference_math import kahan_inc
 
 
 def reference_reduce(op: str, values: list[float]) -> float:

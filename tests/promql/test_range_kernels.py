@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ember.errors import BadDataError, ExecutionError
 from ember.promql.range_kernels import PARAM_COUNTS, eval_range_function, window_bounds
+from tests.promql.reference_math import kahan_inc
 
 Window = list[tuple[int, float]]  # (timestamp ms, value) of one window, in time order
 
@@ -22,15 +23,6 @@ Window = list[tuple[int, float]]  # (timestamp ms, value) of one window, in time
 # ---------------------------------------------------------------- plain-Python reference
 
 
-def kahan_inc(inc: float, total: float, comp: float) -> tuple[float, float]:
-    t = total + inc
-    if math.isinf(t):
-        comp = 0.0
-    elif abs(total) >= abs(inc):
-        comp += (total - t) + inc
-    else:
-        comp += (inc - t) + total
-    return t, comp
 
 
 def ref_extrapolated(w: Window, t: int, rng: int, is_counter: bool, is_rate: bool) -> float | None:
