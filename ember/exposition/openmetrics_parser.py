@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
 from ember.exposition.body_decoding import decode_utf8
 from ember.exposition.number_text import (
     ColumnError,
     parse_float,
-    parse_seconds_as_millis,
-    parse_values,
     seconds_to_millis,
 )
 from ember.exposition.openmetrics_families import OpenMetricsFamilies
 from ember.exposition.openmetrics_validation import SampleRuleError, validate_samples
 from ember.exposition.parse_error import ParseError
+from ember.exposition.sample_columns import SampleColumns
 from ember.exposition.scrape_result import Exemplar, ParsedScrape
 from ember.exposition.series_cache import CachedSeries, SeriesCache
 from ember.exposition.series_text import parse_label_set
@@ -45,19 +42,6 @@ class _LineError(Exception):
         super().__init__(reason)
         self.index = index
         self.reason = reason
-
-
-class _Columns:
-    """The per-sample columns being collected."""
-
-    def __init__(self) -> None:
-        self.keys: list[str] = []
-        self.entries: list[CachedSeries] = []
-        self.value_texts: list[str] = []
-        self.stamped: list[int] = []
-        self.stamp_texts: list[str] = []
-        self.family_of: list[int] = []
-        self.exemplars: dict[int, Exemplar] = {}
 
 
 def parse_openmetrics(
@@ -95,8 +79,8 @@ def _without_eof(text: str) -> str:
     raise ParseError("missing # EOF at the end of the body", last)
 
 
-def _scan(text: str, cache: SeriesCache) -> tuple[_Columns, OpenMetricsFamilies]:
-    columns = _Columns()
+def _scan(text: str, cache: SeriesCache) -> tuple[SampleColumns, OpenMetricsFamilies]:
+    columns = SampleColumns()
     families = OpenMetricsFamilies()
     known = cache.mapping(openmetrics=True)
     chunks = split_at_comment_lines(text)
@@ -124,7 +108,7 @@ def _scan(text: str, cache: SeriesCache) -> tuple[_Columns, OpenMetricsFamilies]
 
 
 def _scan_lines(
-    lines: list[str], columns: _Columns, families: OpenMetricsFamilies, cache: SeriesCache
+    lines: list[str], columns: SampleColumns, families: OpenMetricsFamilies, cache: SeriesCache
 ) -> None:
     get = cache.mapping(openmetrics=True).get
     keys, entries, values = columns.keys, columns.entries, columns.value_texts
@@ -172,7 +156,7 @@ def _resolve(cache: SeriesCache, key: str, line_index: int) -> CachedSeries:
         raise _LineError(line_index, exc.reason) from None
 
 
-def _read_hashed_line(line: str, columns: _Columns, line_index: int) -> tuple[str, list[str]]:
+def _read_hashed_line(line: str, columns: SampleColumns, line_index: int) -> tuple[str, list[str]]:
     """Split a sample line that holds a `#`: inside a quoted label value, or before an exemplar."""
     match = _SERIES.match(line)
     key = match.group() if match else ""
@@ -206,31 +190,11 @@ def _parse_exemplar(text: str) -> Exemplar:
     return Exemplar(labels=labels, value=value, timestamp_ms=stamp)
 
 
-def _assemble(columns: _Columns, families: OpenMetricsFamilies) -> ParsedScrape:
-    count = len(columns.keys)
+def _assemble(columns: SampleColumns, families: OpenMetricsFamilies) -> ParsedScrape:
     try:
-        values = parse_values(columns.value_texts, openmetrics=True)
+        return columns.to_scrape(families.families, openmetrics=True)
     except ColumnError as exc:
         raise SampleRuleError(exc.index, exc.reason) from None
-    timestamps = np.zeros(count, dtype=np.int64)
-    has_timestamp = np.zeros(count, dtype=np.bool_)
-    if columns.stamped:
-        try:
-            timestamps[columns.stamped] = parse_seconds_as_millis(columns.stamp_texts)
-        except ColumnError as exc:
-            raise SampleRuleError(columns.stamped[exc.index], exc.reason) from None
-        has_timestamp[columns.stamped] = True
-    return ParsedScrape(
-        series_text=columns.keys,
-        entries=columns.entries,
-        values=values,
-        timestamps_ms=timestamps,
-        has_timestamp=has_timestamp,
-        family_index=np.array(columns.family_of, dtype=np.int32),
-        families=families.families,
-        exemplars=columns.exemplars,
-    )
-
 
 def _line_of_sample(lines: list[str], index: int) -> int:
     """The 1-based line number of sample `index` (error path only)."""

@@ -14,11 +14,10 @@ from __future__ import annotations
 import functools
 import re
 
-import numpy as np
-
 from ember.exposition.body_decoding import decode_utf8
-from ember.exposition.number_text import ColumnError, parse_millis, parse_values
+from ember.exposition.number_text import ColumnError
 from ember.exposition.parse_error import ParseError
+from ember.exposition.sample_columns import SampleColumns
 from ember.exposition.scrape_result import METRIC_TYPES_TEXT, MetricFamily, ParsedScrape
 from ember.exposition.series_cache import CachedSeries, SeriesCache
 from ember.exposition.series_text import LEGACY_METRIC_NAME, QUOTED_NAME, unescape
@@ -47,18 +46,6 @@ class _CommentLineError(Exception):
         self.reason = reason
 
 
-class _TextColumns:
-    """The per-sample columns being collected."""
-
-    def __init__(self) -> None:
-        self.keys: list[str] = []
-        self.entries: list[CachedSeries] = []
-        self.value_texts: list[str] = []
-        self.stamped: list[int] = []
-        self.stamp_texts: list[str] = []
-        self.family_of: list[int] = []
-
-
 def parse_text(body: bytes | str, cache: SeriesCache | None = None) -> ParsedScrape:
     """Parse a text-format body; raises `ParseError` with the line number on malformed input."""
     text = decode_utf8(body)
@@ -72,8 +59,8 @@ def parse_text(body: bytes | str, cache: SeriesCache | None = None) -> ParsedScr
         raise ParseError(exc.reason, text.split("\n").index(exc.line) + 1) from None
 
 
-def _scan(text: str, cache: SeriesCache) -> tuple[_TextColumns, _TextFamilies]:
-    columns = _TextColumns()
+def _scan(text: str, cache: SeriesCache) -> tuple[SampleColumns, _TextFamilies]:
+    columns = SampleColumns()
     families = _TextFamilies()
     known = cache.mapping(openmetrics=False)
     for number, chunk in enumerate(split_at_comment_lines(text)):
@@ -105,7 +92,7 @@ def _scan(text: str, cache: SeriesCache) -> tuple[_TextColumns, _TextFamilies]:
     return columns, families
 
 
-def _scan_lines(lines: list[str], columns: _TextColumns, families: _TextFamilies, cache: SeriesCache) -> None:
+def _scan_lines(lines: list[str], columns: SampleColumns, families: _TextFamilies, cache: SeriesCache) -> None:
     get = cache.mapping(openmetrics=False).get
     keys, entries, value_texts = columns.keys, columns.entries, columns.value_texts
     family_of = columns.family_of
@@ -145,30 +132,11 @@ def _resolve(cache: SeriesCache, key: str, index: int) -> CachedSeries:
         raise _SampleLineError(index, exc.reason) from None
 
 
-def _assemble(columns: _TextColumns, families: list[MetricFamily]) -> ParsedScrape:
-    count = len(columns.keys)
+def _assemble(columns: SampleColumns, families: list[MetricFamily]) -> ParsedScrape:
     try:
-        values = parse_values(columns.value_texts, openmetrics=False)
+        return columns.to_scrape(families, openmetrics=False)
     except ColumnError as exc:
         raise _SampleLineError(exc.index, exc.reason) from None
-    timestamps = np.zeros(count, dtype=np.int64)
-    has_timestamp = np.zeros(count, dtype=np.bool_)
-    if columns.stamped:
-        try:
-            timestamps[columns.stamped] = parse_millis(columns.stamp_texts)
-        except ColumnError as exc:
-            raise _SampleLineError(columns.stamped[exc.index], exc.reason) from None
-        has_timestamp[columns.stamped] = True
-    return ParsedScrape(
-        series_text=columns.keys,
-        entries=columns.entries,
-        values=values,
-        timestamps_ms=timestamps,
-        has_timestamp=has_timestamp,
-        family_index=np.array(columns.family_of, dtype=np.int32),
-        families=families,
-    )
-
 
 def _line_of_sample(lines: list[str], index: int) -> int:
     """The 1-based line number of sample line `index` (error path only)."""
