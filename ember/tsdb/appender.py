@@ -26,6 +26,7 @@ class _Staged:
     values: Float64Array
     aligned_timestamp: int | None
     group: str | None
+    order: Int64Array | None  # argsort of `refs` when they are distinct (a scrape row), else None
 
 
 def _count(result: AppendResult, classified: Classified) -> None:
@@ -34,6 +35,15 @@ def _count(result: AppendResult, classified: Classified) -> None:
     result.out_of_order += counts[kernels.OUT_OF_ORDER]
     result.duplicate += counts[kernels.DUPLICATE]
     result.out_of_bounds += counts[kernels.OUT_OF_BOUNDS]
+
+
+def _distinct_order(refs: Int64Array) -> Int64Array | None:
+    """The sorting permutation of `refs` when no ref repeats, else None."""
+    order = np.argsort(refs, kind="stable")
+    ordered = refs[order]
+    if len(ordered) > 1 and not np.all(ordered[1:] != ordered[:-1]):
+        return None
+    return order
 
 
 class DBAppender:
@@ -54,11 +64,14 @@ class DBAppender:
                 assert batch.series is not None
                 refs = head.series.refs_for(batch.series)
             sample_refs = refs[batch.series_index] if batch.aligned_timestamp is None else refs
-            classified = head.classify(sample_refs, batch.timestamps, batch.values, commit=False)
+            order = _distinct_order(refs) if batch.aligned_timestamp is not None else None
+            classified = head.classify(
+                sample_refs, batch.timestamps, batch.values, commit=False, distinct=order is not None
+            )
         result = AppendResult(refs=refs)
         _count(result, classified)
         self._staged.append(
-            _Staged(refs, sample_refs, batch.timestamps, batch.values, batch.aligned_timestamp, options.group)
+            _Staged(refs, sample_refs, batch.timestamps, batch.values, batch.aligned_timestamp, options.group, order)
         )
         return result
 
@@ -84,22 +97,25 @@ class DBAppender:
 
     def _apply(self, staged: _Staged, result: AppendResult) -> list[WalRecord]:
         head = self._db.head
-        classified = head.classify(staged.sample_refs, staged.timestamps, staged.values, commit=True)
+        distinct = staged.order is not None
+        classified = head.classify(
+            staged.sample_refs, staged.timestamps, staged.values, commit=True, distinct=distinct
+        )
         _count(result, classified)
         status = classified.status
         accepted = (status == kernels.ACCEPT) | (status == kernels.ACCEPT_OUT_OF_ORDER)
         if not accepted.any():
             return []
-        records = head.new_series_records(staged.sample_refs[accepted])
         all_in_order = bool(np.all(status == kernels.ACCEPT))
-        if staged.group is not None and staged.aligned_timestamp is not None and all_in_order:
-            order = np.argsort(staged.refs, kind="stable")
-            sorted_refs = staged.refs[order]
-            if len(sorted_refs) < 2 or np.all(sorted_refs[1:] != sorted_refs[:-1]):
-                records.extend(
-                    head.append_row(staged.group, sorted_refs, staged.aligned_timestamp, staged.values[order])
-                )
-                return records
+        if staged.group is not None and staged.aligned_timestamp is not None and all_in_order and distinct:
+            assert staged.order is not None
+            records = head.new_series_records(staged.refs, distinct=True)
+            sorted_refs = staged.refs[staged.order]
+            records.extend(
+                head.append_row(staged.group, sorted_refs, staged.aligned_timestamp, staged.values[staged.order])
+            )
+            return records
+        records = head.new_series_records(staged.sample_refs[accepted])
         records.extend(
             head.append_unaligned(
                 staged.sample_refs[accepted], staged.timestamps[accepted], staged.values[accepted]

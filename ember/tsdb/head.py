@@ -74,10 +74,16 @@ class Head:
         self.max_time = MIN_TIME
 
     # ----------------------------------------------------------------- validation
-    def classify(self, refs: Int64Array, timestamps: Int64Array, values: Float64Array, *, commit: bool) -> Classified:
+    def classify(
+        self, refs: Int64Array, timestamps: Int64Array, values: Float64Array, *, commit: bool, distinct: bool = False
+    ) -> Classified:
         """Applies Prometheus's appendability rules in arrival order. With `commit`, the per-series
-        newest timestamps advance (the caller holds the lock and will store the accepted samples)."""
-        unique, slots = np.unique(refs, return_inverse=True)
+        newest timestamps advance (the caller holds the lock and will store the accepted samples).
+        `distinct` promises that no ref repeats (a scrape row), which spares finding the unique refs."""
+        if distinct:
+            unique, slots = refs, np.arange(len(refs), dtype=np.int64)
+        else:
+            unique, slots = np.unique(refs, return_inverse=True)
         max_t = self.series.max_t[unique]
         last_bits = self.series.last_bits[unique]
         window = self.options.out_of_order_window_ms
@@ -94,9 +100,9 @@ class Head:
         return Classified(status)
 
     # ------------------------------------------------------------------ writing
-    def new_series_records(self, refs: Int64Array) -> list[WalRecord]:
+    def new_series_records(self, refs: Int64Array, *, distinct: bool = False) -> list[WalRecord]:
         """A SeriesRecord for those of `refs` never logged before (marks them logged)."""
-        unique = np.unique(refs)
+        unique = refs if distinct else np.unique(refs)
         fresh = unique[~self.series.logged[unique]]
         if not len(fresh):
             return []
