@@ -298,7 +298,9 @@ def _script_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def run_files(paths: Iterable[str | Path], out: TextIO = sys.stdout) -> int:
+def run_files(
+    paths: Iterable[str | Path], out: TextIO = sys.stdout, storage_factory: Callable[[], Storage] = default_storage
+) -> int:
     """Run test-script files (a directory means its `*.test` files): one line per failing eval, then
     exactly `N passed, M failed`.
 
@@ -314,7 +316,7 @@ def run_files(paths: Iterable[str | Path], out: TextIO = sys.stdout) -> int:
             print(f"{file}: {exc}", file=out)
             failed += 1
             continue
-        for outcome in run_script(script):
+        for outcome in run_script(script, storage_factory=storage_factory):
             if outcome.category != "float":
                 skipped[outcome.category] += 1
             elif outcome.passed:
