@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ember.cli import check_commands, query_command, test_commands, tsdb_commands
+from ember.cli import check_commands, query_command, serve_command, test_commands, tsdb_commands
 from ember.errors import EmberError
 
 
@@ -14,6 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ember", description="Ember: Prometheus-compatible monitoring.")
     parser.add_argument("--version", action="version", version="ember 0.1.0")
     commands = parser.add_subparsers(dest="command", required=True)
+    serve_command.register(commands)
     tsdb_commands.register(commands)
     query_command.register(commands)
     check_commands.register(commands)

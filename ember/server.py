@@ -1,0 +1,204 @@
+"""The one wiring point of `ember serve`: configuration, the TSDB, the PromQL engine and the HTTP API.
+
+The HTTP server starts first, so `/-/healthy` answers and `/-/ready` says 503 while the WAL is replayed;
+the database opens in a worker thread. SIGTERM/SIGINT stop gracefully (the WAL is synced and closed, so
+nothing acknowledged is lost); SIGHUP and `POST /-/reload` reload the configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from ember.config.loader import load_config
+from ember.config.prometheus import Config
+from ember.errors import ConfigError, UnavailableError
+from ember.model.matchers import Matcher
+from ember.promql.engine import Engine
+from ember.storage.interface import MAX_TIME, MIN_TIME
+from ember.tsdb.db import DB
+from ember.tsdb.options import DBOptions
+from ember.tsdb.querier import DBQuerier
+from ember.tsdb.stats import head_cardinality
+from ember.web.app import create_app
+from ember.web.context import WebContext
+from ember.web.self_metrics import SelfMetrics
+
+log = logging.getLogger("ember.server")
+
+# Sections this build cannot act on yet: refused by name rather than silently ignored.
+UNSUPPORTED_SECTIONS = {
+    "scrape_configs": "scrape_configs",
+    "rule_files": "rule_files",
+    "remote_write_configs": "remote_write",
+    "remote_read_configs": "remote_read",
+}
+
+
+def default_config_path() -> str:
+    return str(resources.files("ember").joinpath("default_config.yml"))
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    config_file: str = ""
+    storage_path: str = "data/"
+    retention_ms: int = 15 * 86_400_000
+    retention_bytes: int = 0
+    listen_address: str = "0.0.0.0:9090"
+    enable_admin_api: bool = False
+    enable_lifecycle: bool = False
+    query_timeout_s: float = 120.0
+    query_max_samples: int = 50_000_000
+    query_lookback_delta_ms: int = 300_000
+    query_max_concurrency: int = 20
+    flags: dict[str, str] = field(default_factory=dict)
+
+
+def check_supported(config: Config) -> None:
+    """Raises ConfigError naming the first section this build does not support yet."""
+    for attribute, name in UNSUPPORTED_SECTIONS.items():
+        if getattr(config, attribute, None):
+            raise ConfigError(f"{config.source or 'config'}: {name} is not supported by this Ember build yet")
+    alerting = getattr(config, "alerting_config", None)
+    if alerting is not None and getattr(alerting, "alertmanager_configs", None):
+        raise ConfigError(
+            f"{config.source or 'config'}: alerting.alertmanagers is not supported by this Ember build yet"
+        )
+
+
+def load_checked_config(path: str) -> tuple[Config, str]:
+    config = load_config(path)
+    check_supported(config)
+    return config, Path(path).read_text()
+
+
+class StorageGate:
+    """The storage the API reads: refuses with `unavailable` until the database has opened."""
+
+    def __init__(self) -> None:
+        self.db: DB | None = None
+
+    def querier(self) -> DBQuerier:
+        if self.db is None:
+            raise UnavailableError("TSDB not ready: the WAL is still being replayed")
+        return self.db.querier()
+
+    def delete(self, matchers: Sequence[Matcher], mint: int = MIN_TIME, maxt: int = MAX_TIME) -> None:
+        self._ready().delete(list(matchers), mint, maxt)
+
+    def clean_tombstones(self) -> None:
+        self._ready().clean_tombstones()
+
+    def snapshot(self, target: Path, *, with_head: bool = True) -> Path:
+        return self._ready().snapshot(target, with_head=with_head)
+
+    @property
+    def directory(self) -> Path:
+        return self._ready().directory
+
+    def _ready(self) -> DB:
+        if self.db is None:
+            raise UnavailableError("TSDB not ready: the WAL is still being replayed")
+        return self.db
+
+
+class Server:
+    def __init__(self, options: ServeOptions) -> None:
+        self.options = options
+        self.config_path = options.config_file or default_config_path()
+        self.config, config_text = load_checked_config(self.config_path)
+        self.gate = StorageGate()
+        self.engine = Engine(lookback_delta_ms=options.query_lookback_delta_ms, timeout_s=options.query_timeout_s,
+                             max_samples=options.query_max_samples)
+        self.ctx = WebContext(
+            storage=self.gate, engine=self.engine, config_text=config_text, flags=options.flags,
+            enable_admin_api=options.enable_admin_api, enable_lifecycle=options.enable_lifecycle,
+            max_concurrent_queries=options.query_max_concurrency,
+            storage_retention=f"{options.retention_ms // 86_400_000}d", ready=lambda: self.gate.db is not None,
+            reload=self.reload, shutdown=self.request_shutdown, tsdb_stats=self._tsdb_stats, admin=self.gate,
+            external_labels=dict(self.config.global_config.external_labels),
+        )
+        self._uvicorn: _Uvicorn | None = None
+        self._db_metrics = SelfMetrics(_LazyDB(self.gate))
+
+    def _tsdb_stats(self) -> dict[str, Any]:
+        db = self.gate._ready()
+        head = db.head
+        empty = head.min_time == MAX_TIME
+        return {
+            "headStats": {"numSeries": len(head.series), "numLabelPairs": sum(
+                head.series.postings.value_cardinalities().values()), "chunkCount": 0,
+                "minTime": 0 if empty else head.min_time, "maxTime": 0 if empty else head.max_time},
+            **head_cardinality(db),
+        }
+
+    async def reload(self) -> None:
+        config, text = await asyncio.to_thread(load_checked_config, self.config_path)
+        self.config = config
+        self.ctx.config_text = text
+        self.ctx.external_labels = dict(config.global_config.external_labels)
+        log.info("configuration reloaded from %s", self.config_path)
+
+    def request_shutdown(self) -> None:
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+
+    async def run(self) -> None:
+        host, _, port = self.options.listen_address.rpartition(":")
+        app = create_app(self.ctx, self._db_metrics)
+        config = uvicorn.Config(app, host=host or "0.0.0.0", port=int(port), log_level="warning",
+                                lifespan="off", access_log=False)
+        self._uvicorn = _Uvicorn(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_shutdown)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self._reload_logged()))
+        serving = asyncio.ensure_future(self._uvicorn.serve())
+        try:
+            self.gate.db = await asyncio.to_thread(self._open_db)
+            log.info("TSDB ready; listening on %s", self.options.listen_address)
+            await serving
+        finally:
+            self.request_shutdown()
+            await asyncio.gather(serving, return_exceptions=True)
+            if self.gate.db is not None:
+                await asyncio.to_thread(self.gate.db.close)
+                log.info("TSDB closed cleanly")
+
+    async def _reload_logged(self) -> None:
+        try:
+            await self.reload()
+        except ConfigError as exc:
+            log.error("reload failed, keeping the old configuration: %s", exc)
+
+    def _open_db(self) -> DB:
+        options = DBOptions(retention_ms=self.options.retention_ms, retention_bytes=self.options.retention_bytes)
+        return DB.open(self.options.storage_path, options)
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn without its own signal handling: the server's handlers stop it and then close the TSDB."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class _LazyDB:
+    """Lets `/metrics` read the database once it has opened."""
+
+    def __init__(self, gate: StorageGate) -> None:
+        self._gate = gate
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gate._ready(), name)
