@@ -24,6 +24,7 @@ from ember.config.prometheus import Config
 from ember.errors import ConfigError, UnavailableError
 from ember.model.matchers import Matcher
 from ember.promql.engine import Engine
+from ember.scrape.manager import ScrapeManager
 from ember.storage.interface import MAX_TIME, MIN_TIME
 from ember.tsdb.db import DB
 from ember.tsdb.options import DBOptions
@@ -37,7 +38,6 @@ log = logging.getLogger("ember.server")
 
 # Sections this build cannot act on yet: refused by name rather than silently ignored.
 UNSUPPORTED_SECTIONS = {
-    "scrape_configs": "scrape_configs",
     "rule_files": "rule_files",
     "remote_write_configs": "remote_write",
     "remote_read_configs": "remote_read",
@@ -70,7 +70,7 @@ def check_supported(config: Config) -> None:
         if getattr(config, attribute, None):
             raise ConfigError(f"{config.source or 'config'}: {name} is not supported by this Ember build yet")
     alerting = getattr(config, "alerting_config", None)
-    if alerting is not None and getattr(alerting, "alertmanager_configs", None):
+    if alerting is not None and getattr(alerting, "alertmanagers", None):
         raise ConfigError(
             f"{config.source or 'config'}: alerting.alertmanagers is not supported by this Ember build yet"
         )
@@ -129,6 +129,7 @@ class Server:
             external_labels=dict(self.config.global_config.external_labels),
         )
         self._uvicorn: _Uvicorn | None = None
+        self.scrape: ScrapeManager | None = None
         self._db_metrics = SelfMetrics(_LazyDB(self.gate))
 
     def _tsdb_stats(self) -> dict[str, Any]:
@@ -147,6 +148,8 @@ class Server:
         self.config = config
         self.ctx.config_text = text
         self.ctx.external_labels = dict(config.global_config.external_labels)
+        if self.scrape is not None:
+            await self.scrape.apply_config(config)
         log.info("configuration reloaded from %s", self.config_path)
 
     def request_shutdown(self) -> None:
@@ -166,11 +169,16 @@ class Server:
         serving = asyncio.ensure_future(self._uvicorn.serve())
         try:
             self.gate.db = await asyncio.to_thread(self._open_db)
+            self.scrape = ScrapeManager(self.gate.db)
+            self.ctx.scrape = self.scrape
+            await self.scrape.apply_config(self.config)
             log.info("TSDB ready; listening on %s", self.options.listen_address)
             await serving
         finally:
             self.request_shutdown()
             await asyncio.gather(serving, return_exceptions=True)
+            if self.scrape is not None:
+                await self.scrape.stop()
             if self.gate.db is not None:
                 await asyncio.to_thread(self.gate.db.close)
                 log.info("TSDB closed cleanly")

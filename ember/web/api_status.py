@@ -62,8 +62,46 @@ async def walreplay(request: Request) -> Response:
     return success({"min": 0, "max": 0, "current": 0})
 
 
+def _duration(ms: int) -> str:
+    from ember.config.durations import format_duration_ms
+
+    return format_duration_ms(ms)
+
+
+def _active_json(state: Any) -> dict[str, Any]:
+    return {
+        "discoveredLabels": dict(state.discovered_labels),
+        "labels": dict(state.labels),
+        "scrapePool": state.scrape_pool,
+        "scrapeUrl": state.scrape_url,
+        "globalUrl": state.global_url,
+        "lastError": state.last_error,
+        "lastScrape": _rfc3339(state.last_scrape) if state.last_scrape is not None else "0001-01-01T00:00:00Z",
+        "lastScrapeDuration": state.last_scrape_duration,
+        "health": state.health,
+        "scrapeInterval": _duration(state.scrape_interval_ms),
+        "scrapeTimeout": _duration(state.scrape_timeout_ms),
+    }
+
+
 async def targets(request: Request) -> Response:
-    return success({"activeTargets": [], "droppedTargets": [], "droppedTargetCounts": {}})
+    ctx = _ctx(request)
+    wanted = request.query_params.get("state", "any").lower()
+    pool = request.query_params.get("scrapePool")
+    active, dropped = ([], []) if ctx.scrape is None else (ctx.scrape.active_targets(), ctx.scrape.dropped_targets())
+    if pool:
+        active = [s for s in active if s.scrape_pool == pool]
+        dropped = [d for d in dropped if d[0] == pool]
+    counts: dict[str, int] = {}
+    for job, _ in dropped:
+        counts[job] = counts.get(job, 0) + 1
+    data: dict[str, Any] = {}
+    if wanted in ("active", "any"):
+        data["activeTargets"] = [_active_json(s) for s in sorted(active, key=lambda s: (s.scrape_pool, s.scrape_url))]
+    if wanted in ("dropped", "any"):
+        data["droppedTargets"] = [{"discoveredLabels": dict(labels)} for _, labels in dropped]
+        data["droppedTargetCounts"] = counts
+    return success(data)
 
 
 async def targets_metadata(request: Request) -> Response:

@@ -36,6 +36,7 @@ class WebContext:
     tsdb_stats: Callable[[], dict[str, Any]] | None = None
     admin: Any = None  # the database, for the admin endpoints
     clock: Callable[[], int] = now_ms
+    scrape: Any = None  # the scrape manager: active_targets(), dropped_targets()
     _query_slots: asyncio.Semaphore | None = None
 
     @property

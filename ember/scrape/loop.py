@@ -1,0 +1,215 @@
+"""One target's scrape loop: fetch, parse, relabel through the series cache, append one row per scrape,
+write staleness markers for vanished series and the `up` / `scrape_*` report series."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import numpy as np
+
+from ember.config.prometheus import ScrapeConfig
+from ember.errors import BadDataError, EmberError, UnknownSeriesRefError
+from ember.exposition import SeriesCache, accept_header, parse_scrape_body, parse_scrape_protocol
+from ember.model.labels import Labels
+from ember.model.samples import STALE_NAN, SampleBatch
+from ember.scrape.series_state import ResolvedSeries, SeriesState, refs_of
+from ember.scrape.target import Target
+from ember.storage.interface import Appendable, Appender, AppendOptions
+
+log = logging.getLogger("ember.scrape")
+DEFAULT_BODY_LIMIT = 1 << 30
+REPORT_NAMES = ("up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
+                "scrape_series_added")
+
+
+@dataclass
+class ScrapeOutcome:
+    samples_scraped: int = 0
+    samples_kept: int = 0
+    series_added: int = 0
+    error: str = ""
+
+
+class ScrapeLoop:
+    def __init__(self, target: Target, config: ScrapeConfig, appendable: Appendable, client: httpx.AsyncClient,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.target = target
+        self.config = config
+        self._appendable = appendable
+        self._client = client
+        self._clock = clock
+        self._series = SeriesState(target.public_labels, config)
+        self._cache = SeriesCache()
+        self._last: list[ResolvedSeries] = []  # series appended by the previous scrape, for staleness
+        self._report_refs: np.ndarray | None = None  # type: ignore[type-arg]
+        self._group = f"scrape/{config.job_name}/{target.key}"
+        self._accept = accept_header(tuple(parse_scrape_protocol(p) for p in config.scrape_protocols))
+        self._task: asyncio.Task[None] | None = None
+        self.health = "unknown"
+        self.last_error = ""
+        self.last_scrape: float | None = None
+        self.last_duration = 0.0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self, *, stale: bool = True) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if stale and self.last_scrape is not None:
+            await asyncio.to_thread(self._write_end_of_run, self._now_ms())
+
+    async def _run(self) -> None:
+        interval = int(self.config.scrape_interval) / 1000
+        now = self._clock()
+        offset = self.target.offset_ms(int(self.config.scrape_interval)) / 1000
+        await asyncio.sleep((offset - now % interval) % interval)
+        while True:
+            started = self._clock()
+            await self.scrape_once()
+            elapsed = self._clock() - started
+            await asyncio.sleep(max(interval - elapsed % interval, 0.0))
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    # --------------------------------------------------------------------- scrape
+    async def scrape_once(self) -> ScrapeOutcome:
+        started = self._clock()
+        t = int(started * 1000)
+        outcome = ScrapeOutcome()
+        try:
+            body, content_type, encoding = await self._fetch()
+            outcome = await asyncio.to_thread(self._ingest, t, body, content_type, encoding)
+        except (httpx.HTTPError, EmberError, OSError, ValueError) as exc:
+            outcome.error = _describe(exc)
+            await asyncio.to_thread(self._ingest_failure, t)
+        duration = self._clock() - started
+        await asyncio.to_thread(self._report, t, duration, outcome)
+        self.health = "down" if outcome.error else "up"
+        self.last_error = outcome.error
+        self.last_scrape = started
+        self.last_duration = duration
+        return outcome
+
+    async def _fetch(self) -> tuple[bytes, str | None, str | None]:
+        timeout = int(self.config.scrape_timeout) / 1000
+        headers = {"Accept": self._accept, "X-Prometheus-Scrape-Timeout-Seconds": f"{timeout:g}"}
+        headers["Accept-Encoding"] = "gzip" if self.config.enable_compression else "identity"
+        limit = self.config.body_size_limit or DEFAULT_BODY_LIMIT
+        async with self._client.stream("GET", self.target.url, headers=headers, timeout=timeout) as response:
+            if response.status_code != 200:
+                raise BadDataError(f"server returned HTTP status {response.status_code} {response.reason_phrase}")
+            chunks, size = [], 0
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size > limit:
+                    raise BadDataError(f"body size limit exceeded ({limit} bytes)")
+                chunks.append(chunk)
+            return b"".join(chunks), response.headers.get("content-type"), response.headers.get("content-encoding")
+
+    def _ingest(self, t: int, body: bytes, content_type: str | None, encoding: str | None) -> ScrapeOutcome:
+        fallback = parse_scrape_protocol(self.config.fallback_scrape_protocol) if \
+            self.config.fallback_scrape_protocol else None
+        limit = self.config.body_size_limit or DEFAULT_BODY_LIMIT
+        scrape = parse_scrape_body(body, content_type, cache=self._cache, content_encoding=encoding,
+                                   fallback=fallback, body_size_limit=limit).scrape
+        entries, added = self._series.resolve(scrape.series_text, scrape.labels)
+        kept = np.fromiter((e.labels is not None for e in entries), dtype=bool, count=len(entries))
+        outcome = ScrapeOutcome(samples_scraped=len(entries), samples_kept=int(kept.sum()), series_added=added)
+        if self.config.sample_limit and outcome.samples_kept > self.config.sample_limit:
+            raise BadDataError("sample limit exceeded")
+        stamped = scrape.has_timestamp & kept if self.config.honor_timestamps else np.zeros(len(entries), bool)
+        rows = np.flatnonzero(kept & ~stamped)
+        current = [entries[i] for i in rows.tolist()]
+        appender = self._appendable.appender()
+        self._append_row(appender, t, current, scrape.values[rows])
+        explicit = np.flatnonzero(stamped)
+        if len(explicit):
+            self._append_explicit(appender, [entries[i] for i in explicit.tolist()],
+                                  scrape.timestamps_ms[explicit], scrape.values[explicit])
+        self._append_stale(appender, t, current)
+        appender.commit()
+        self._last = current
+        self._series.retain(set(scrape.series_text))
+        return outcome
+
+    def _append_row(self, appender: Appender, t: int, entries: list[ResolvedSeries], values: np.ndarray) -> None:  # type: ignore[type-arg]
+        if not entries:
+            return
+        refs = refs_of(entries)
+        options = AppendOptions(group=self._group)
+        try:
+            if refs is not None:
+                result = appender.append(SampleBatch.aligned(t, values, refs=refs), options)
+            else:
+                series = [e.labels for e in entries]
+                result = appender.append(SampleBatch.aligned(t, values, series=series), options)  # type: ignore[arg-type]
+        except UnknownSeriesRefError:
+            self._series.forget_refs()
+            series = [e.labels for e in entries]
+            result = appender.append(SampleBatch.aligned(t, values, series=series), options)  # type: ignore[arg-type]
+        for entry, ref in zip(entries, result.refs.tolist(), strict=True):
+            entry.ref = ref
+
+    def _append_explicit(self, appender: Appender, entries: list[ResolvedSeries], stamps: np.ndarray,  # type: ignore[type-arg]
+                         values: np.ndarray) -> None:  # type: ignore[type-arg]
+        unique: dict[int, int] = {}
+        index = np.array([unique.setdefault(id(e), len(unique)) for e in entries], dtype=np.int32)
+        series = list({id(e): e.labels for e in entries}.values())
+        appender.append(SampleBatch.of_samples(series, index, stamps, values))  # type: ignore[arg-type]
+
+    def _append_stale(self, appender: Appender, t: int, current: list[ResolvedSeries]) -> None:
+        present = {id(e) for e in current}
+        gone = [e for e in self._last if id(e) not in present and e.labels is not None]
+        if gone:
+            series: list[Labels] = [e.labels for e in gone]  # type: ignore[misc]
+            appender.append(SampleBatch.aligned(t, np.full(len(gone), STALE_NAN), series=series))
+
+    def _ingest_failure(self, t: int) -> None:
+        appender = self._appendable.appender()
+        self._append_stale(appender, t, [])
+        appender.commit()
+        self._last = []
+
+    def _report(self, t: int, duration: float, outcome: ScrapeOutcome) -> None:
+        values = np.array([0.0 if outcome.error else 1.0, duration, outcome.samples_scraped,
+                           outcome.samples_kept, outcome.series_added])
+        self._append_report(t, values)
+
+    def _append_report(self, t: int, values: np.ndarray) -> None:  # type: ignore[type-arg]
+        appender = self._appendable.appender()
+        options = AppendOptions(group=f"{self._group}/report")
+        try:
+            if self._report_refs is not None:
+                result = appender.append(SampleBatch.aligned(t, values, refs=self._report_refs), options)
+            else:
+                result = appender.append(SampleBatch.aligned(t, values, series=self._report_labels()), options)
+        except UnknownSeriesRefError:
+            result = appender.append(SampleBatch.aligned(t, values, series=self._report_labels()), options)
+        self._report_refs = result.refs
+        appender.commit()
+
+    def _report_labels(self) -> list[Labels]:
+        target = self.target.public_labels
+        return [target.updated({"__name__": name}) for name in REPORT_NAMES]
+
+    def _write_end_of_run(self, t: int) -> None:
+        """Staleness markers for every series of a target that goes away, its report series included."""
+        self._ingest_failure(t)
+        self._append_report(t, np.full(len(REPORT_NAMES), STALE_NAN))
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return "context deadline exceeded"
+    if isinstance(error, httpx.ConnectError):
+        return f"connection refused: {error}" if "refused" in str(error).lower() else str(error) or "connect error"
+    return str(error) or type(error).__name__
