@@ -9,6 +9,7 @@ import numpy as np
 
 from ember.config.prometheus import ScrapeConfig
 from ember.errors import BadDataError
+from ember.exposition import CachedSeries
 from ember.model.labels import Labels
 from ember.relabel import relabel
 
@@ -58,15 +59,15 @@ class SeriesState:
         self._config = config
         self._known: dict[str, ResolvedSeries] = {}
 
-    def resolve(self, texts: Sequence[str], scraped: Sequence[Labels]) -> tuple[list[ResolvedSeries], int]:
+    def resolve(self, texts: Sequence[str], scraped: Sequence[CachedSeries]) -> tuple[list[ResolvedSeries], int]:
         """Entries for each sample's series text; also how many were new (`scrape_series_added`)."""
         known = self._known
         out: list[ResolvedSeries] = []
         added = 0
-        for text, labels in zip(texts, scraped, strict=True):
+        for text, cached in zip(texts, scraped, strict=True):
             entry = known.get(text)
             if entry is None:
-                final = relabel(merge_target_labels(labels, self._target, self._config.honor_labels),
+                final = relabel(merge_target_labels(cached.labels, self._target, self._config.honor_labels),
                                 self._config.metric_relabel_configs)
                 if final is not None:
                     check_label_limits(final, self._config)

@@ -1,0 +1,149 @@
+"""Scraping cost: 200 targets x 1,000 series served over HTTP on loopback, scraped at a 5 s interval by
+`ember serve` and by Prometheus 2.42 in the same run. Reports CPU-seconds of each server process per
+million samples ingested (from each server's own `prometheus_tsdb_head_samples_appended_total`).
+
+    .venv/bin/python bench/scrape.py [--targets 200] [--series 1000] [--seconds 60]
+
+Last line: samples per CPU-second for each, and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_bodies(targets: int, series: int) -> list[list[bytes]]:
+    """Two alternating bodies per target, so values change between scrapes."""
+    bodies = []
+    for t in range(targets):
+        pair = []
+        for step in (1, 2):
+            lines = ["# TYPE bench_requests_total counter"]
+            lines += [f'bench_requests_total{{target="{t}",series="{j}",le="{j % 10}"}} {1000 * step + j}'
+                      for j in range(series)]
+            pair.append(("\n".join(lines) + "\n").encode())
+        bodies.append(pair)
+    return bodies
+
+
+def serve_targets(bodies: list[list[bytes]]) -> ThreadingHTTPServer:
+    counters = [0] * len(bodies)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real exporters (Go's net/http) do
+
+        def do_GET(self) -> None:  # noqa: N802
+            index = int(self.path.rsplit("/", 1)[-1])
+            counters[index] += 1
+            body = bodies[index][counters[index] % 2]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def config_text(address: str, targets: int) -> str:
+    groups = "".join(f"      - targets: ['{address}']\n        labels: {{__metrics_path__: /metrics/{i}, "
+                     f"shard: '{i}'}}\n" for i in range(targets))
+    return (f"global:\n  scrape_interval: 5s\n  scrape_timeout: 4s\nscrape_configs:\n  - job_name: bench\n"
+            f"    static_configs:\n{groups}")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def appended(base: str) -> float:
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("prometheus_tsdb_head_samples_appended_total"):
+                return float(line.split()[-1])
+    raise RuntimeError(f"{base}: no prometheus_tsdb_head_samples_appended_total")
+
+
+def wait_ready(base: str) -> None:
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(f"{base}/-/ready", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{base} never became ready")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--targets", type=int, default=200)
+    parser.add_argument("--series", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    server = serve_targets(make_bodies(args.targets, args.series))
+    address = f"127.0.0.1:{server.server_address[1]}"
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "scrape.yml").write_text(config_text(address, args.targets))
+        ember_port, prom_port = free_port(), free_port()
+        processes = {
+            "ember": subprocess.Popen(
+                [sys.executable, "-m", "ember", "serve", f"--config.file={work / 'scrape.yml'}",
+                 f"--storage.tsdb.path={work / 'ember'}", f"--web.listen-address=127.0.0.1:{ember_port}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+            "prometheus": subprocess.Popen(
+                ["prometheus", f"--config.file={work / 'scrape.yml'}", f"--storage.tsdb.path={work / 'prom'}",
+                 f"--web.listen-address=127.0.0.1:{prom_port}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        }
+        bases = {"ember": f"http://127.0.0.1:{ember_port}", "prometheus": f"http://127.0.0.1:{prom_port}"}
+        try:
+            for base in bases.values():
+                wait_ready(base)
+            time.sleep(10)  # every target scraped at least once: caches warm, as in steady state
+            start = {n: (cpu_seconds(p.pid), appended(bases[n])) for n, p in processes.items()}
+            time.sleep(args.seconds)
+            end = {n: (cpu_seconds(p.pid), appended(bases[n])) for n, p in processes.items()}
+        finally:
+            for process in processes.values():
+                process.terminate()
+                process.wait()
+            server.shutdown()
+    rates = {}
+    for name in processes:
+        cpu, samples = end[name][0] - start[name][0], end[name][1] - start[name][1]
+        rates[name] = samples / cpu if cpu else float("inf")
+        print(f"{name}: {samples:,.0f} samples in {cpu:.2f} CPU-s = {cpu / samples * 1e6:.3f} CPU-s per million "
+              f"samples")
+    print(f"scrape: Ember {rates['ember'] / 1e6:.2f} M samples/CPU-s, Prometheus {rates['prometheus'] / 1e6:.2f} "
+          f"M samples/CPU-s; ratio Ember/Prometheus {rates['ember'] / rates['prometheus']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
