@@ -50,7 +50,7 @@ def serve_targets(bodies: list[list[bytes]]) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real exporters (Go's net/http) do
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             index = int(self.path.rsplit("/", 1)[-1])
             counters[index] += 1
             body = bodies[index][counters[index] % 2]
