@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import promql_parser
 from starlette.requests import Request
@@ -14,11 +13,11 @@ from starlette.responses import Response
 from ember.errors import BadDataError, EmberError
 from ember.promql.engine import Engine
 from ember.promql.result import QueryResult
-from ember.storage.series_set import SeriesSet
 from ember.timeutil import now_ms
 from ember.web.context import WebContext
 from ember.web.params import Params, parse_duration_param_ms, parse_time_ms
-from ember.web.responses import error_response, format_timestamp, format_value, success
+from ember.web.query_json import query_response_json
+from ember.web.responses import error_response, success
 
 MAX_POINTS = 11_000
 
@@ -68,7 +67,7 @@ async def query(request: Request) -> Response:
         result = await _run(ctx, lambda cancel: engine.instant_query(ctx.storage, expr, at, cancel=cancel))
     except EmberError as exc:
         return error_response(exc)
-    return success(result_json(result), result.warnings, result.infos)
+    return Response(query_response_json(result), media_type="application/json")
 
 
 async def query_range(request: Request) -> Response:
@@ -90,7 +89,7 @@ async def query_range(request: Request) -> Response:
         )
     except EmberError as exc:
         return error_response(exc)
-    return success(result_json(result), result.warnings, result.infos)
+    return Response(query_response_json(result), media_type="application/json")
 
 
 def _time_param(params: Params, name: str) -> int:
@@ -128,33 +127,3 @@ async def format_query(request: Request) -> Response:
     except EmberError as exc:
         return error_response(exc)
     return success(tree.prettify())
-
-
-def _metric(labels: Any) -> dict[str, str]:
-    return dict(labels)
-
-
-def _points(series: SeriesSet, i: int) -> list[list[Any]]:
-    ts, vals = series.series(i)
-    return [[format_timestamp(t), format_value(v)] for t, v in zip(ts.tolist(), vals.tolist(), strict=True)]
-
-
-def result_json(result: QueryResult) -> dict[str, Any]:
-    """The `data` of a query response, in Prometheus's shape."""
-    kind = result.result_type
-    if kind == "scalar":
-        return {"resultType": "scalar",
-                "result": [format_timestamp(result.time_ms or 0), format_value(float(result.scalar or 0.0))]}
-    if kind == "string":
-        return {"resultType": "string", "result": [format_timestamp(result.time_ms or 0), result.string or ""]}
-    series = result.series if result.series is not None else SeriesSet.empty()
-    if kind == "vector":
-        out = []
-        for i, labels in enumerate(series.labels):
-            ts, vals = series.series(i)
-            out.append({"metric": _metric(labels),
-                        "value": [format_timestamp(int(ts[0])), format_value(float(vals[0]))]})
-        return {"resultType": "vector", "result": out}
-    return {"resultType": "matrix",
-            "result": [{"metric": _metric(labels), "values": _points(series, i)}
-                       for i, labels in enumerate(series.labels)]}
