@@ -205,9 +205,10 @@ def test_grafana_data_source_sequence(servers: tuple[str, str]) -> None:
             _get(base, "/api/v1/series", {"match[]": "temperature", "start": T0, "end": T0 + 3600})[1]["data"],
             _get(base, "/api/v1/metadata", {})[1]["data"],
             # Grafana aligns start and end to the step
-            _normalised(_get(base, "/api/v1/query_range", {"query": "rate(http_requests_total[2m])",
-                                                            "start": (T0 + 615) // 30 * 30, "end": (T0 + 2415) // 30 * 30,
-                                                            "step": 30})[1]),
+            _normalised(_get(base, "/api/v1/query_range", {
+                "query": "rate(http_requests_total[2m])",
+                "start": (T0 + 615) // 30 * 30, "end": (T0 + 2415) // 30 * 30, "step": 30,
+            })[1]),
         ]
         answers.append(steps)
     build = _get(servers[1], "/api/v1/status/buildinfo", {})[1]["data"]
