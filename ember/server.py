@@ -24,8 +24,9 @@ from ember.config.prometheus import Config
 from ember.errors import ConfigError, UnavailableError
 from ember.model.matchers import Matcher
 from ember.promql.engine import Engine
+from ember.remote.receiver import write_route
 from ember.scrape.manager import ScrapeManager
-from ember.storage.interface import MAX_TIME, MIN_TIME
+from ember.storage.interface import MAX_TIME, MIN_TIME, Appender
 from ember.tsdb.db import DB
 from ember.tsdb.options import DBOptions
 from ember.tsdb.querier import DBQuerier
@@ -57,6 +58,7 @@ class ServeOptions:
     listen_address: str = "0.0.0.0:9090"
     enable_admin_api: bool = False
     enable_lifecycle: bool = False
+    enable_remote_write_receiver: bool = False
     query_timeout_s: float = 120.0
     query_max_samples: int = 50_000_000
     query_lookback_delta_ms: int = 300_000
@@ -158,7 +160,8 @@ class Server:
 
     async def run(self) -> None:
         host, _, port = self.options.listen_address.rpartition(":")
-        app = create_app(self.ctx, self._db_metrics)
+        extra = [write_route(_GateAppendable(self.gate))] if self.options.enable_remote_write_receiver else []
+        app = create_app(self.ctx, self._db_metrics, extra)
         config = uvicorn.Config(app, host=host or "0.0.0.0", port=int(port), log_level="warning",
                                 lifespan="off", access_log=False)
         self._uvicorn = _Uvicorn(config)
@@ -192,6 +195,16 @@ class Server:
     def _open_db(self) -> DB:
         options = DBOptions(retention_ms=self.options.retention_ms, retention_bytes=self.options.retention_bytes)
         return DB.open(self.options.storage_path, options)
+
+
+class _GateAppendable:
+    """The receiver's storage: the database once it has opened."""
+
+    def __init__(self, gate: StorageGate) -> None:
+        self._gate = gate
+
+    def appender(self) -> Appender:
+        return self._gate._ready().appender()
 
 
 class _Uvicorn(uvicorn.Server):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -75,7 +75,7 @@ class BodyLimit:
 
 
 def create_app(ctx: WebContext, self_metrics: SelfMetrics | None = None,
-               extra_routes: list[BaseRoute] | None = None) -> Starlette:
+               extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The whole HTTP surface; `extra_routes` lets the server add remote write/read and the UI."""
     metrics = self_metrics or SelfMetrics()
     routes: list[BaseRoute] = [
@@ -86,7 +86,7 @@ def create_app(ctx: WebContext, self_metrics: SelfMetrics | None = None,
         Route("/-/ready", health.ready, methods=["GET", "HEAD"]),
         Route("/-/reload", health.reload, methods=["POST", "PUT"]),
         Route("/-/quit", health.quit_server, methods=["POST", "PUT"]),
-        *(extra_routes or []),
+        *extra_routes,
     ]
     app = Starlette(
         routes=routes,

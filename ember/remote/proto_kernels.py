@@ -1,0 +1,183 @@
+"""A compiled reader of remote-write 1.0 `WriteRequest` protobufs into flat arrays.
+
+    WriteRequest { repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3; }
+    TimeSeries   { repeated Label labels = 1; repeated Sample samples = 2; ... }
+    Label        { string name = 1; string value = 2; }
+    Sample       { double value = 1; int64 timestamp = 2; }
+
+Unknown fields (exemplars, histograms, metadata) are skipped by wire type, as protobuf readers do.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+OK = 0
+TRUNCATED = 1
+BAD_WIRE_TYPE = 2
+BAD_VARINT = 3
+
+U8 = npt.NDArray[np.uint8]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+@numba.njit(cache=True, nogil=True)
+def _varint(buf: U8, pos: int, end: int) -> tuple[int, int, int]:
+    """(value, new position, status) of the varint at pos."""
+    result = 0
+    shift = 0
+    while pos < end:
+        byte = buf[pos]
+        pos += 1
+        result |= (int(byte) & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos, OK
+        shift += 7
+        if shift > 63:
+            return 0, pos, BAD_VARINT
+    return 0, pos, TRUNCATED
+
+
+@numba.njit(cache=True, nogil=True)
+def _skip(buf: U8, pos: int, end: int, wire: int) -> tuple[int, int]:
+    if wire == 0:
+        _, pos, status = _varint(buf, pos, end)
+        return pos, status
+    if wire == 1:
+        return pos + 8, OK if pos + 8 <= end else TRUNCATED
+    if wire == 2:
+        length, pos, status = _varint(buf, pos, end)
+        if status != OK:
+            return pos, status
+        if length < 0 or pos + length > end:
+            return pos, TRUNCATED
+        return pos + length, OK
+    if wire == 5:
+        return pos + 4, OK if pos + 4 <= end else TRUNCATED
+    return pos, BAD_WIRE_TYPE
+
+
+@numba.njit(cache=True, nogil=True)
+def _grow(array: I64, used: int) -> I64:
+    if used < len(array):
+        return array
+    bigger = np.empty(max(16, 2 * len(array)), dtype=array.dtype)
+    bigger[: len(array)] = array
+    return bigger
+
+
+@numba.njit(cache=True, nogil=True)
+def _read_label(buf: U8, pos: int, end: int, spans: I64, base: int) -> int:
+    """Fills spans[base:base+4] with the name and value byte ranges of the Label in buf[pos:end]."""
+    spans[base : base + 4] = pos
+    while pos < end:
+        key, pos, status = _varint(buf, pos, end)
+        if status != OK:
+            return status
+        if (key & 7) != 2:
+            pos, status = _skip(buf, pos, end, key & 7)
+            if status != OK:
+                return status
+            continue
+        size, pos, status = _varint(buf, pos, end)
+        if status != OK or size < 0 or pos + size > end:
+            return TRUNCATED
+        if (key >> 3) == 1 or (key >> 3) == 2:
+            slot = base + (0 if (key >> 3) == 1 else 2)
+            spans[slot] = pos
+            spans[slot + 1] = pos + size
+        pos += size
+    return OK
+
+
+@numba.njit(cache=True, nogil=True)
+def _read_sample(buf: U8, pos: int, end: int) -> tuple[float, int, int]:
+    """(value, timestamp, status) of the Sample in buf[pos:end]."""
+    value = 0.0
+    stamp = 0
+    while pos < end:
+        key, pos, status = _varint(buf, pos, end)
+        if status != OK:
+            return value, stamp, status
+        if key == (1 << 3) | 1:
+            if pos + 8 > end:
+                return value, stamp, TRUNCATED
+            value = buf[pos : pos + 8].copy().view(np.float64)[0]
+            pos += 8
+        elif key == (2 << 3):
+            stamp, pos, status = _varint(buf, pos, end)
+            if status != OK:
+                return value, stamp, status
+        else:
+            pos, status = _skip(buf, pos, end, key & 7)
+            if status != OK:
+                return value, stamp, status
+    return value, stamp, OK
+
+
+@numba.njit(cache=True, nogil=True)
+def _field(buf: U8, pos: int, end: int) -> tuple[int, int, int, int, int]:
+    """(field number, wire type, payload start, payload end, status) of the next length-delimited field;
+    other wire types are skipped and reported with start == end == the position after them."""
+    key, pos, status = _varint(buf, pos, end)
+    if status != OK:
+        return 0, 0, pos, pos, status
+    wire = key & 7
+    if wire != 2:
+        pos, status = _skip(buf, pos, end, wire)
+        return key >> 3, wire, pos, pos, status
+    length, pos, status = _varint(buf, pos, end)
+    if status != OK or length < 0 or pos + length > end:
+        return key >> 3, wire, pos, pos, TRUNCATED
+    return key >> 3, wire, pos, pos + length, OK
+
+
+@numba.njit(cache=True, nogil=True)
+def decode_write_request(buf: U8) -> tuple[int, int, I64, I64, I64, I64, F64]:
+    """(status, error position, label_offsets[series+1], label_spans[labels*4] (name start, name end,
+    value start, value end), sample_offsets[series+1], timestamps, values)."""
+    end = len(buf)
+    spans = np.empty(64, dtype=np.int64)
+    label_offsets = np.zeros(16, dtype=np.int64)
+    sample_offsets = np.zeros(16, dtype=np.int64)
+    timestamps = np.empty(64, dtype=np.int64)
+    values = np.empty(64, dtype=np.float64)
+    n_series = n_labels = n_samples = 0
+    pos = 0
+    while pos < end:
+        field, wire, start, stop, status = _field(buf, pos, end)
+        pos = stop
+        if status != OK:
+            return status, pos, label_offsets[:1], spans[:0], sample_offsets[:1], timestamps[:0], values[:0]
+        if field != 1 or wire != 2:
+            continue
+        inner = start
+        while inner < stop:
+            kind, kind_wire, a, b, status = _field(buf, inner, stop)
+            inner = b
+            if status != OK:
+                return status, inner, label_offsets[:1], spans[:0], sample_offsets[:1], timestamps[:0], values[:0]
+            if kind == 1 and kind_wire == 2:
+                spans = _grow(spans, 4 * n_labels + 4)
+                status = _read_label(buf, a, b, spans, 4 * n_labels)
+                n_labels += 1
+            elif kind == 2 and kind_wire == 2:
+                if n_samples >= len(timestamps):
+                    timestamps = _grow(timestamps, n_samples)
+                    bigger = np.empty(len(timestamps), dtype=np.float64)
+                    bigger[:n_samples] = values[:n_samples]
+                    values = bigger
+                values[n_samples], timestamps[n_samples], status = _read_sample(buf, a, b)
+                n_samples += 1
+            if status != OK:
+                return status, inner, label_offsets[:1], spans[:0], sample_offsets[:1], timestamps[:0], values[:0]
+        n_series += 1
+        label_offsets = _grow(label_offsets, n_series)
+        sample_offsets = _grow(sample_offsets, n_series)
+        label_offsets[n_series] = n_labels
+        sample_offsets[n_series] = n_samples
+    return (OK, pos, label_offsets[: n_series + 1].copy(), spans[: 4 * n_labels].copy(),
+            sample_offsets[: n_series + 1].copy(), timestamps[:n_samples].copy(), values[:n_samples].copy())

@@ -1,0 +1,119 @@
+"""Remote-write 1.0 bodies (snappy-compressed `WriteRequest` protobufs) to and from columnar samples."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cramjam
+import numpy as np
+import numpy.typing as npt
+
+from ember.errors import BadDataError
+from ember.model.labels import Labels
+from ember.remote import proto_kernels
+
+MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+_STATUS_TEXT = {
+    proto_kernels.TRUNCATED: "unexpected end of message",
+    proto_kernels.BAD_WIRE_TYPE: "illegal wire type",
+    proto_kernels.BAD_VARINT: "varint overflow",
+}
+
+
+@dataclass(frozen=True)
+class DecodedWrite:
+    series: list[Labels]
+    sample_offsets: npt.NDArray[np.int64]  # series i owns samples [offsets[i], offsets[i+1])
+    timestamps: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+
+    @property
+    def series_index(self) -> npt.NDArray[np.int32]:
+        return np.repeat(np.arange(len(self.series), dtype=np.int32), np.diff(self.sample_offsets))
+
+
+def decompress(body: bytes) -> bytes:
+    """Snappy block format, as remote write uses it; garbage is a clear error, not a crash."""
+    try:
+        length = _uncompressed_length(body)
+        if length > MAX_DECOMPRESSED_BYTES:
+            raise BadDataError(f"snappy: decoded length {length} exceeds the limit of {MAX_DECOMPRESSED_BYTES}")
+        return bytes(cramjam.snappy.decompress_raw(body))
+    except cramjam.DecompressionError as exc:
+        raise BadDataError(f"snappy: corrupt input ({exc})") from None
+
+
+def _uncompressed_length(body: bytes) -> int:
+    length, shift = 0, 0
+    for byte in body[:10]:
+        length |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return length
+        shift += 7
+    raise BadDataError("snappy: corrupt input")
+
+
+def decode_write_request(payload: bytes) -> DecodedWrite:
+    buf = np.frombuffer(payload, dtype=np.uint8)
+    status, position, label_offsets, spans, sample_offsets, timestamps, values = \
+        proto_kernels.decode_write_request(buf)
+    if status != proto_kernels.OK:
+        raise BadDataError(f"proto: {_STATUS_TEXT.get(status, 'malformed message')} at byte {position}")
+    series = []
+    bounds = spans.reshape(-1, 4).tolist()
+    offsets = label_offsets.tolist()
+    for i in range(len(offsets) - 1):
+        pairs = []
+        for name_start, name_end, value_start, value_end in bounds[offsets[i] : offsets[i + 1]]:
+            try:
+                name = payload[name_start:name_end].decode("utf-8")
+                value = payload[value_start:value_end].decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadDataError("proto: label is not valid UTF-8") from None
+            pairs.append((name, value))
+        try:
+            series.append(Labels(pairs))
+        except ValueError as exc:
+            raise BadDataError(f"invalid labels: {exc}") from None
+    return DecodedWrite(series, sample_offsets, timestamps, values)
+
+
+def decode_body(body: bytes) -> DecodedWrite:
+    return decode_write_request(decompress(body))
+
+
+# ------------------------------------------------------------------ encoding (sender, tests, benchmarks)
+def _varint(value: int) -> bytes:
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def encode_write_request(series: Sequence[tuple[Labels, Sequence[int], Sequence[float]]]) -> bytes:
+    """The protobuf bytes of a WriteRequest (uncompressed)."""
+    out = bytearray()
+    for labels, timestamps, values in series:
+        body = bytearray()
+        for name, value in labels:
+            body += _field(1, _field(1, name.encode()) + _field(2, value.encode()))
+        for t, v in zip(timestamps, values, strict=True):
+            body += _field(2, b"\x09" + struct.pack("<d", v) + b"\x10" + _varint(int(t)))
+        out += _field(1, bytes(body))
+    return bytes(out)
+
+
+def encode_body(series: Sequence[tuple[Labels, Sequence[int], Sequence[float]]]) -> bytes:
+    return bytes(cramjam.snappy.compress_raw(encode_write_request(series)))
