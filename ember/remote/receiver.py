@@ -12,15 +12,15 @@ from starlette.routing import Route
 
 from ember.errors import BadDataError, EmberError
 from ember.model.samples import SampleBatch
-from ember.remote.write_codec import decode_body
+from ember.remote.write_codec import LabelsCache, decode_body
 from ember.storage.interface import Appendable
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
-def ingest(appendable: Appendable, body: bytes) -> int:
+def ingest(appendable: Appendable, body: bytes, cache: LabelsCache | None = None) -> int:
     """Decodes and durably appends one request; returns the number of samples stored."""
-    decoded = decode_body(body)
+    decoded = decode_body(body, cache)
     if not len(decoded.values):
         return 0
     appender = appendable.appender()
@@ -35,6 +35,8 @@ def ingest(appendable: Appendable, body: bytes) -> int:
 
 
 def write_route(appendable: Appendable) -> Route:
+    cache = LabelsCache()
+
     async def write(request: Request) -> Response:
         encoding = request.headers.get("content-encoding", "snappy")
         if encoding.lower() != "snappy":
@@ -45,7 +47,7 @@ def write_route(appendable: Appendable) -> Route:
             return PlainTextResponse(f"request body larger than {MAX_BODY_BYTES} bytes", status_code=413)
         body = await request.body()
         try:
-            await asyncio.to_thread(ingest, appendable, body)
+            await asyncio.to_thread(ingest, appendable, body, cache)
         except EmberError as exc:
             return PlainTextResponse(str(exc), status_code=400)
         return Response(status_code=204)

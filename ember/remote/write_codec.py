@@ -55,7 +55,39 @@ def _uncompressed_length(body: bytes) -> int:
     raise BadDataError("snappy: corrupt input")
 
 
-def decode_write_request(payload: bytes) -> DecodedWrite:
+class LabelsCache:
+    """Encoded label bytes -> Labels: a remote-write client sends the same series in every request, so
+    after the first one a series costs one dict look-up instead of decoding and sorting its labels."""
+
+    def __init__(self, max_entries: int = 1_000_000) -> None:
+        self._entries: dict[bytes, Labels] = {}
+        self._max = max_entries
+
+    def get(self, key: bytes) -> Labels | None:
+        return self._entries.get(key)
+
+    def put(self, key: bytes, labels: Labels) -> None:
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[key] = labels
+
+
+def _labels_of(payload: bytes, bounds: list[list[int]]) -> Labels:
+    pairs = []
+    for name_start, name_end, value_start, value_end in bounds:
+        try:
+            name = payload[name_start:name_end].decode("utf-8")
+            value = payload[value_start:value_end].decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadDataError("proto: label is not valid UTF-8") from None
+        pairs.append((name, value))
+    try:
+        return Labels(pairs)
+    except ValueError as exc:
+        raise BadDataError(f"invalid labels: {exc}") from None
+
+
+def decode_write_request(payload: bytes, cache: LabelsCache | None = None) -> DecodedWrite:
     buf = np.frombuffer(payload, dtype=np.uint8)
     status, position, label_offsets, spans, sample_offsets, timestamps, values = \
         proto_kernels.decode_write_request(buf)
@@ -65,23 +97,22 @@ def decode_write_request(payload: bytes) -> DecodedWrite:
     bounds = spans.reshape(-1, 4).tolist()
     offsets = label_offsets.tolist()
     for i in range(len(offsets) - 1):
-        pairs = []
-        for name_start, name_end, value_start, value_end in bounds[offsets[i] : offsets[i + 1]]:
-            try:
-                name = payload[name_start:name_end].decode("utf-8")
-                value = payload[value_start:value_end].decode("utf-8")
-            except UnicodeDecodeError:
-                raise BadDataError("proto: label is not valid UTF-8") from None
-            pairs.append((name, value))
-        try:
-            series.append(Labels(pairs))
-        except ValueError as exc:
-            raise BadDataError(f"invalid labels: {exc}") from None
+        own = bounds[offsets[i] : offsets[i + 1]]
+        if cache is None or not own:
+            series.append(_labels_of(payload, own))
+            continue
+        # The label fields of one series are contiguous: their bytes identify the label set.
+        key = payload[min(b[0] for b in own) : max(b[3] for b in own)]
+        labels = cache.get(key)
+        if labels is None or len(labels) != len(own):
+            labels = _labels_of(payload, own)
+            cache.put(key, labels)
+        series.append(labels)
     return DecodedWrite(series, sample_offsets, timestamps, values)
 
 
-def decode_body(body: bytes) -> DecodedWrite:
-    return decode_write_request(decompress(body))
+def decode_body(body: bytes, cache: LabelsCache | None = None) -> DecodedWrite:
+    return decode_write_request(decompress(body), cache)
 
 
 # ------------------------------------------------------------------ encoding (sender, tests, benchmarks)

@@ -70,3 +70,14 @@ def test_truncated_messages_are_refused() -> None:
         except BadDataError:
             continue
         assert len(decoded.values) <= 2
+
+
+def test_labels_cache_gives_the_same_series() -> None:
+    from ember.remote.write_codec import LabelsCache
+
+    cache = LabelsCache(max_entries=2)
+    series = [(Labels.from_strings("__name__", "m", "i", str(i)), [1], [1.0]) for i in range(3)]
+    body = encode_body(series)
+    first = decode_body(body, cache)
+    second = decode_body(body, cache)
+    assert first.series == second.series == [s[0] for s in series]
