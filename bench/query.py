@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from peers import free_port, wait_ready
 
 HOURS, INTERVAL_S = 25, 60
 T0_MS = 1_699_999_200_000  # a 2 h boundary
@@ -75,11 +75,6 @@ def write_input(path: Path) -> None:
     path.write_text("".join(line for lines in families.values() for line in lines) + "# EOF\n")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def http_query_range(base: str, query: str, start: int, end: int, step: int) -> None:
     url = base + "/api/v1/query_range?" + urllib.parse.urlencode(
@@ -89,18 +84,6 @@ def http_query_range(base: str, query: str, start: int, end: int, step: int) -> 
     if body["status"] != "success":
         raise RuntimeError(body)
 
-
-def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if process.poll() is not None:
-            raise RuntimeError(f"{base} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(base + "/-/ready", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{base} never became ready")
 
 
 def median_seconds(run: Callable[[], None], repeat: int = 5) -> float:

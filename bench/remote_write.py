@@ -11,16 +11,14 @@ Last line: samples per CPU-second for each, the ratio, and peak RSS.
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from peers import cpu_seconds, free_port, peak_rss_bytes, wait_ready
 
 from ember.model.labels import Labels
 from ember.remote.write_codec import encode_body
@@ -49,29 +47,7 @@ def bodies(count: int) -> list[bytes]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
-
-def wait_ready(base: str) -> None:
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(f"{base}/-/ready", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{base} never became ready")
-
-
-def proc_stats(pid: int) -> tuple[float, int]:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / 100
-    peak = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                if line.startswith("VmHWM"))
-    return cpu, peak * 1024
 
 
 def send_all(base: str, stream: list[bytes]) -> None:
@@ -96,9 +72,9 @@ def run(name: str, command: list[str], base: str, stream: list[bytes]) -> tuple[
     try:
         wait_ready(base)
         send_all(base, stream[:WARM_UP])  # warm-up: series created, kernels loaded
-        before, _ = proc_stats(process.pid)
+        before = cpu_seconds(process.pid)
         send_all(base, stream[WARM_UP:])
-        after, peak = proc_stats(process.pid)
+        after, peak = cpu_seconds(process.pid), peak_rss_bytes(process.pid)
     finally:
         process.terminate()
         process.wait()

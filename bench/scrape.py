@@ -10,8 +10,6 @@ Last line: samples per CPU-second for each, and the ratio.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,13 +19,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from peers import cpu_seconds, free_port, wait_ready
 
 
 def make_bodies(targets: int, series: int) -> list[list[bytes]]:
@@ -76,10 +68,6 @@ def config_text(address: str, targets: int) -> str:
             f"    static_configs:\n{groups}")
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
 
 def appended(base: str) -> float:
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
@@ -88,16 +76,6 @@ def appended(base: str) -> float:
                 return float(line.split()[-1])
     raise RuntimeError(f"{base}: no prometheus_tsdb_head_samples_appended_total")
 
-
-def wait_ready(base: str) -> None:
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(f"{base}/-/ready", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{base} never became ready")
 
 
 def main() -> None:
