@@ -21,6 +21,7 @@ import uvicorn
 
 from ember.config.loader import load_config
 from ember.config.prometheus import Config
+from ember.config.web_config import WebConfig, load_web_config
 from ember.errors import ConfigError, UnavailableError
 from ember.model.matchers import Matcher
 from ember.promql.engine import Engine
@@ -59,6 +60,7 @@ class ServeOptions:
     enable_admin_api: bool = False
     enable_lifecycle: bool = False
     enable_remote_write_receiver: bool = False
+    web_config_file: str = ""
     query_timeout_s: float = 120.0
     query_max_samples: int = 50_000_000
     query_lookback_delta_ms: int = 300_000
@@ -161,9 +163,12 @@ class Server:
     async def run(self) -> None:
         host, _, port = self.options.listen_address.rpartition(":")
         extra = [write_route(_GateAppendable(self.gate))] if self.options.enable_remote_write_receiver else []
-        app = create_app(self.ctx, self._db_metrics, extra)
+        web = load_web_config(self.options.web_config_file) if self.options.web_config_file else WebConfig()
+        app = create_app(self.ctx, self._db_metrics, extra, web.basic_auth_users)
         config = uvicorn.Config(app, host=host or "0.0.0.0", port=int(port), log_level="warning",
-                                lifespan="off", access_log=False)
+                                lifespan="off", access_log=False, timeout_graceful_shutdown=10,
+                                ssl_certfile=web.cert_file or None,
+                                ssl_keyfile=web.key_file or None)
         self._uvicorn = _Uvicorn(config)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

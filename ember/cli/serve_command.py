@@ -21,6 +21,7 @@ def register(commands: Any) -> None:
     flag("--web.enable-admin-api", dest="enable_admin_api", action="store_true")
     flag("--web.enable-lifecycle", dest="enable_lifecycle", action="store_true")
     flag("--web.enable-remote-write-receiver", dest="enable_remote_write_receiver", action="store_true")
+    flag("--web.config.file", dest="web_config_file", default="", help="TLS and basic-auth configuration")
     flag("--query.timeout", dest="query_timeout", default="2m")
     flag("--query.max-samples", dest="query_max_samples", type=int, default=50_000_000)
     flag("--query.lookback-delta", dest="query_lookback_delta", default="5m")
@@ -41,6 +42,7 @@ def run_serve(args: argparse.Namespace) -> int:
         "web.listen-address": args.listen_address, "web.enable-admin-api": str(args.enable_admin_api).lower(),
         "web.enable-lifecycle": str(args.enable_lifecycle).lower(), "query.timeout": args.query_timeout,
         "web.enable-remote-write-receiver": str(args.enable_remote_write_receiver).lower(),
+        "web.config.file": args.web_config_file,
         "query.max-samples": str(args.query_max_samples), "query.lookback-delta": args.query_lookback_delta,
         "query.max-concurrency": str(args.query_max_concurrency), "log.level": args.log_level,
         "log.format": args.log_format,
@@ -54,6 +56,7 @@ def run_serve(args: argparse.Namespace) -> int:
         enable_admin_api=args.enable_admin_api,
         enable_lifecycle=args.enable_lifecycle,
         enable_remote_write_receiver=args.enable_remote_write_receiver,
+        web_config_file=args.web_config_file,
         query_timeout_s=parse_duration_ms(args.query_timeout) / 1000,
         query_max_samples=args.query_max_samples,
         query_lookback_delta_ms=parse_duration_ms(args.query_lookback_delta),

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ember.web import api_admin, api_query, api_series, api_status, federate, health
+from ember.web.auth import BasicAuth
 from ember.web.context import WebContext
 from ember.web.responses import failure
 from ember.web.self_metrics import SelfMetrics
@@ -75,7 +76,7 @@ class BodyLimit:
 
 
 def create_app(ctx: WebContext, self_metrics: SelfMetrics | None = None,
-               extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+               extra_routes: Sequence[BaseRoute] = (), basic_auth_users: dict[str, str] | None = None) -> Starlette:
     """The whole HTTP surface; `extra_routes` lets the server add remote write/read and the UI."""
     metrics = self_metrics or SelfMetrics()
     routes: list[BaseRoute] = [
@@ -91,6 +92,7 @@ def create_app(ctx: WebContext, self_metrics: SelfMetrics | None = None,
     app = Starlette(
         routes=routes,
         middleware=[
+            *([Middleware(BasicAuth, users=basic_auth_users)] if basic_auth_users else []),
             Middleware(BodyLimit),
             Middleware(metrics.middleware, handler_of=_handler_label),  # type: ignore[arg-type]
         ],
