@@ -46,7 +46,7 @@ def test_web_config_file_is_validated(tmp_path: Path) -> None:
     assert load_web_config(str(good)).basic_auth_users == {"alice": HASH}
     typo = tmp_path / "typo.yml"
     typo.write_text("basic_auth_user:\n  alice: x\n")
-    with pytest.raises(ConfigError, match='typo.yml:1: field "basic_auth_user" not found'):
+    with pytest.raises(ConfigError, match=r'typo\.yml:1: field "basic_auth_user" not found'):
         load_web_config(str(typo))
     half = tmp_path / "half.yml"
     half.write_text("tls_server_config:\n  cert_file: a.pem\n")
