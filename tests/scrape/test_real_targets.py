@@ -54,7 +54,7 @@ def test_prometheus_client_app() -> None:
     requests.labels("/").inc(3)
     latency.observe(0.2)
     port = _free_port()
-    server, thread = start_http_server(port, addr="127.0.0.1", registry=registry)
+    server, _thread = start_http_server(port, addr="127.0.0.1", registry=registry)
     try:
         storage, errors = _scrape_twice(f"127.0.0.1:{port}")
     finally:
