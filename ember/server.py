@@ -22,12 +22,15 @@ import uvicorn
 from ember.config.loader import load_config
 from ember.config.prometheus import Config
 from ember.config.web_config import WebConfig, load_web_config
-from ember.errors import ConfigError, UnavailableError
+from ember.errors import ConfigError, EmberError, UnavailableError
+from ember.model.labels import Labels
 from ember.model.matchers import Matcher
+from ember.model.samples import SampleBatch
 from ember.promql.engine import Engine
 from ember.remote.receiver import write_route
 from ember.scrape.manager import ScrapeManager
 from ember.storage.interface import MAX_TIME, MIN_TIME, Appender
+from ember.testing.reference_storage import ReferenceStorage
 from ember.tsdb.db import DB
 from ember.tsdb.options import DBOptions
 from ember.tsdb.querier import DBQuerier
@@ -44,6 +47,14 @@ UNSUPPORTED_SECTIONS = {
     "remote_write_configs": "remote_write",
     "remote_read_configs": "remote_read",
 }
+
+
+WARM_UP_QUERIES = (
+    "sum by (a) (rate(ember_warm_up[5m]))",
+    "histogram_quantile(0.9, sum by (le) (rate(ember_warm_up[5m])))",
+    "avg_over_time(ember_warm_up[5m]) + on() group_left max_over_time(ember_warm_up[1m:10s])",
+    "topk(3, quantile_over_time(0.5, ember_warm_up[5m]))",
+)
 
 
 def default_config_path() -> str:
@@ -177,6 +188,7 @@ class Server:
         serving = asyncio.ensure_future(self._uvicorn.serve())
         try:
             self.gate.db = await asyncio.to_thread(self._open_db)
+            await asyncio.to_thread(self._warm_up_queries)
             self.scrape = ScrapeManager(self.gate.db)
             self.ctx.scrape = self.scrape
             await self.scrape.apply_config(self.config)
@@ -196,6 +208,21 @@ class Server:
             await self.reload()
         except ConfigError as exc:
             log.error("reload failed, keeping the old configuration: %s", exc)
+
+    def _warm_up_queries(self) -> None:
+        """Loads the PromQL kernels (numba, cached on disk) before the first user query needs them, by
+        running a few queries over a handful of samples in a scratch in-memory storage."""
+        scratch = ReferenceStorage()
+        appender = scratch.appender()
+        for le in ("0.1", "1", "+Inf"):
+            labels = Labels.from_strings("__name__", "ember_warm_up", "a", "x", "le", le)
+            appender.append(SampleBatch.of_series(labels, [0, 60_000, 120_000, 180_000], [1.0, 2.0, 4.0, 8.0]))
+        appender.commit()
+        for expr in WARM_UP_QUERIES:
+            try:
+                self.engine.instant_query(scratch, expr, 180_000)
+            except EmberError as exc:  # never fatal: the first real query would compile them instead
+                log.warning("query warm-up %r failed: %s", expr, exc)
 
     def _open_db(self) -> DB:
         options = DBOptions(retention_ms=self.options.retention_ms, retention_bytes=self.options.retention_bytes)
