@@ -27,7 +27,7 @@ from ember.model.labels import Labels
 from ember.model.matchers import Matcher
 from ember.model.samples import SampleBatch
 from ember.promql.engine import Engine
-from ember.remote.receiver import write_route
+from ember.remote.receiver import read_route, write_route
 from ember.scrape.manager import ScrapeManager
 from ember.storage.interface import MAX_TIME, MIN_TIME, Appender
 from ember.testing.reference_storage import ReferenceStorage
@@ -173,7 +173,9 @@ class Server:
 
     async def run(self) -> None:
         host, _, port = self.options.listen_address.rpartition(":")
-        extra = [write_route(_GateAppendable(self.gate))] if self.options.enable_remote_write_receiver else []
+        extra = [read_route(self.gate)]
+        if self.options.enable_remote_write_receiver:
+            extra.append(write_route(_GateAppendable(self.gate)))
         web = load_web_config(self.options.web_config_file) if self.options.web_config_file else WebConfig()
         app = create_app(self.ctx, self._db_metrics, extra, web.basic_auth_users)
         config = uvicorn.Config(app, host=host or "0.0.0.0", port=int(port), log_level="warning",

@@ -12,8 +12,9 @@ from starlette.routing import Route
 
 from ember.errors import BadDataError, EmberError
 from ember.model.samples import SampleBatch
+from ember.remote.read_codec import decode_read_request, encode_read_response
 from ember.remote.write_codec import LabelsCache, decode_body
-from ember.storage.interface import Appendable
+from ember.storage.interface import Appendable, Queryable
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
@@ -53,3 +54,27 @@ def write_route(appendable: Appendable) -> Route:
         return Response(status_code=204)
 
     return Route("/api/v1/write", write, methods=["POST"])
+
+
+def read_route(queryable: Queryable) -> Route:
+    """`POST /api/v1/read`: remote read with the samples response type."""
+
+    def answer(body: bytes) -> bytes:
+        queries = decode_read_request(body)
+        querier = queryable.querier()
+        try:
+            return encode_read_response([querier.select(q.matchers, q.start_ms, q.end_ms) for q in queries])
+        finally:
+            querier.close()
+
+    async def read(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return PlainTextResponse(f"request body larger than {MAX_BODY_BYTES} bytes", status_code=413)
+        try:
+            payload = await asyncio.to_thread(answer, body)
+        except EmberError as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        return Response(payload, media_type="application/x-protobuf", headers={"Content-Encoding": "snappy"})
+
+    return Route("/api/v1/read", read, methods=["POST"])

@@ -116,7 +116,7 @@ def decode_body(body: bytes, cache: LabelsCache | None = None) -> DecodedWrite:
 
 
 # ------------------------------------------------------------------ encoding (sender, tests, benchmarks)
-def _varint(value: int) -> bytes:
+def encode_varint(value: int) -> bytes:
     value &= (1 << 64) - 1
     out = bytearray()
     while True:
@@ -129,8 +129,8 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
-def _field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+def encode_field(number: int, payload: bytes) -> bytes:
+    return encode_varint(number << 3 | 2) + encode_varint(len(payload)) + payload
 
 
 def encode_write_request(series: Sequence[tuple[Labels, Sequence[int], Sequence[float]]]) -> bytes:
@@ -139,10 +139,10 @@ def encode_write_request(series: Sequence[tuple[Labels, Sequence[int], Sequence[
     for labels, timestamps, values in series:
         body = bytearray()
         for name, value in labels:
-            body += _field(1, _field(1, name.encode()) + _field(2, value.encode()))
+            body += encode_field(1, encode_field(1, name.encode()) + encode_field(2, value.encode()))
         for t, v in zip(timestamps, values, strict=True):
-            body += _field(2, b"\x09" + struct.pack("<d", v) + b"\x10" + _varint(int(t)))
-        out += _field(1, bytes(body))
+            body += encode_field(2, b"\x09" + struct.pack("<d", v) + b"\x10" + encode_varint(int(t)))
+        out += encode_field(1, bytes(body))
     return bytes(out)
 
 
