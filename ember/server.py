@@ -108,6 +108,9 @@ class StorageGate:
             raise UnavailableError("TSDB not ready: the WAL is still being replayed")
         return self.db.querier()
 
+    def appender(self) -> Appender:
+        return self._ready().appender()
+
     def delete(self, matchers: Sequence[Matcher], mint: int = MIN_TIME, maxt: int = MAX_TIME) -> None:
         self._ready().delete(list(matchers), mint, maxt)
 
@@ -175,7 +178,7 @@ class Server:
         host, _, port = self.options.listen_address.rpartition(":")
         extra = [read_route(self.gate)]
         if self.options.enable_remote_write_receiver:
-            extra.append(write_route(_GateAppendable(self.gate)))
+            extra.append(write_route(self.gate))
         web = load_web_config(self.options.web_config_file) if self.options.web_config_file else WebConfig()
         app = create_app(self.ctx, self._db_metrics, extra, web.basic_auth_users)
         config = uvicorn.Config(app, host=host or "0.0.0.0", port=int(port), log_level="warning",
@@ -229,16 +232,6 @@ class Server:
     def _open_db(self) -> DB:
         options = DBOptions(retention_ms=self.options.retention_ms, retention_bytes=self.options.retention_bytes)
         return DB.open(self.options.storage_path, options)
-
-
-class _GateAppendable:
-    """The receiver's storage: the database once it has opened."""
-
-    def __init__(self, gate: StorageGate) -> None:
-        self._gate = gate
-
-    def appender(self) -> Appender:
-        return self._gate._ready().appender()
 
 
 class _Uvicorn(uvicorn.Server):

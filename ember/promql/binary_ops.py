@@ -100,35 +100,23 @@ def elementwise(op: str, left: FloatMatrix, right: FloatMatrix) -> tuple[FloatMa
         return holds.astype(np.float64), holds
 
 
+# Go's math.Mod keeps the sign of the dividend, as np.fmod does; atan2 is PromQL's only binary function-op.
+_ARITHMETIC = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "%": np.fmod, "^": np.power,
+               "atan2": np.arctan2}
+_COMPARISONS = {"==": np.equal, "!=": np.not_equal, ">": np.greater, "<": np.less, ">=": np.greater_equal,
+                "<=": np.less_equal}
+
+
 def _arithmetic(op: str, left: FloatMatrix, right: FloatMatrix) -> FloatMatrix:
-    if op == "+":
-        return np.add(left, right)
-    if op == "-":
-        return np.subtract(left, right)
-    if op == "*":
-        return np.multiply(left, right)
-    if op == "/":
-        return np.divide(left, right)
-    if op == "%":
-        return np.fmod(left, right)  # Go's math.Mod: the sign of the dividend
-    if op == "^":
-        return np.power(left, right)
-    return np.arctan2(left, right)
+    result: FloatMatrix = _ARITHMETIC.get(op, np.arctan2)(left, right)
+    return result
 
 
 def _compare(op: str, left: FloatMatrix, right: FloatMatrix) -> BoolMatrix:
-    if op == "==":
-        return np.equal(left, right)
-    if op == "!=":
-        return np.not_equal(left, right)
-    if op == ">":
-        return np.greater(left, right)
-    if op == "<":
-        return np.less(left, right)
-    if op == ">=":
-        return np.greater_equal(left, right)
-    if op == "<=":
-        return np.less_equal(left, right)
+    ufunc = _COMPARISONS.get(op)
+    if ufunc is not None:
+        holds: BoolMatrix = ufunc(left, right)
+        return holds
     raise QueryParseError(f"operator {op!r} not allowed here")
 
 

@@ -11,6 +11,9 @@ from ember.tsdb.column_group import ColumnGroup
 
 class UnalignedBuffer:
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         self._refs: Int64Array = np.empty(1024, dtype=np.int64)
         self._timestamps: Int64Array = np.empty(1024, dtype=np.int64)
         self._values: Float64Array = np.empty(1024, dtype=np.float64)
@@ -54,7 +57,7 @@ class UnalignedBuffer:
         keep = ~old
         kept = (refs[keep].copy(), timestamps[keep].copy(), values[keep].copy())
         groups = one_column_groups(refs[old], timestamps[old], values[old])
-        self.__init__()  # type: ignore[misc]
+        self._reset()
         self.append(*kept)
         return groups
 
