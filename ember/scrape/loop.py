@@ -15,6 +15,7 @@ import numpy as np
 from ember.config.prometheus import ScrapeConfig
 from ember.errors import BadDataError, EmberError, UnknownSeriesRefError
 from ember.exposition import SeriesCache, accept_header, parse_scrape_body, parse_scrape_protocol
+from ember.exposition.scrape_result import MetricFamily
 from ember.model.labels import Labels
 from ember.model.samples import STALE_NAN, SampleBatch
 from ember.scrape.series_state import ResolvedSeries, SeriesState, refs_of
@@ -69,6 +70,7 @@ class ScrapeLoop:
         self.last_error = ""
         self.last_scrape: float | None = None
         self.last_duration = 0.0
+        self.metadata: list[MetricFamily] = []  # the families (TYPE/HELP/UNIT) of the last good scrape
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -139,6 +141,7 @@ class ScrapeLoop:
         limit = self.config.body_size_limit or DEFAULT_BODY_LIMIT
         scrape = parse_scrape_body(body, content_type, cache=self._cache, content_encoding=encoding,
                                    fallback=fallback, body_size_limit=limit).scrape
+        self.metadata = scrape.families
         steady = self._steady
         if steady is not None and scrape.series_text == steady.texts:
             done = self._ingest_steady(t, steady, scrape.values)

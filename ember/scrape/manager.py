@@ -13,6 +13,7 @@ import httpx
 from ember.config.prometheus import Config, ScrapeConfig
 from ember.discovery.providers import FileProvider, HTTPProvider
 from ember.discovery.target_groups import static_groups
+from ember.exposition.scrape_result import MetricFamily
 from ember.model.labels import Labels
 from ember.scrape.http_client import build_client
 from ember.scrape.pool import ScrapePool, TargetState
@@ -72,3 +73,7 @@ class ScrapeManager:
 
     def dropped_targets(self) -> list[tuple[str, Labels]]:
         return [(job, labels) for job, pool in self.pools.items() for labels in pool.dropped]
+
+    def target_metadata(self) -> list[tuple[Labels, list[MetricFamily]]]:
+        """Metric metadata per target, for `/api/v1/targets/metadata` and `/api/v1/metadata`."""
+        return [entry for pool in self.pools.values() for entry in pool.metadata()]

@@ -12,6 +12,7 @@ import httpx
 
 from ember.config.prometheus import ScrapeConfig
 from ember.discovery.target_groups import DiscoveredGroup
+from ember.exposition.scrape_result import MetricFamily
 from ember.model.labels import Labels
 from ember.scrape.http_client import build_client
 from ember.scrape.loop import ScrapeLoop
@@ -100,3 +101,7 @@ class ScrapePool:
             )
             for loop in self.loops.values()
         ]
+
+    def metadata(self) -> list[tuple[Labels, list[MetricFamily]]]:
+        """Each target's labels with the metric families its last good scrape declared."""
+        return [(loop.target.public_labels, loop.metadata) for loop in self.loops.values()]

@@ -104,14 +104,6 @@ async def targets(request: Request) -> Response:
     return success(data)
 
 
-async def targets_metadata(request: Request) -> Response:
-    return success([])
-
-
-async def metadata(request: Request) -> Response:
-    return success({})
-
-
 async def rules(request: Request) -> Response:
     return success({"groups": []})
 

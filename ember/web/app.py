@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ember.web import api_admin, api_query, api_series, api_status, federate, health
+from ember.web import api_admin, api_metadata, api_query, api_series, api_status, federate, health
 from ember.web.auth import BasicAuth
 from ember.web.context import WebContext
 from ember.web.responses import failure
@@ -34,9 +34,9 @@ def _api_routes() -> list[BaseRoute]:
         api("/series", api_series.series, [*GET_POST, "DELETE"]),
         api("/labels", api_series.label_names, GET_POST),
         api("/label/{name}/values", api_series.label_values),
-        api("/metadata", api_status.metadata),
+        api("/metadata", api_metadata.metadata),
         api("/targets", api_status.targets),
-        api("/targets/metadata", api_status.targets_metadata),
+        api("/targets/metadata", api_metadata.targets_metadata),
         api("/rules", api_status.rules),
         api("/alerts", api_status.alerts),
         api("/alertmanagers", api_status.alertmanagers),

@@ -1,0 +1,1 @@
+"""Sending alerts to Alertmanager (API v2)."""
