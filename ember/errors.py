@@ -104,3 +104,7 @@ class CorruptionError(StorageError):
 
 class UnavailableError(EmberError):
     error_type = "unavailable"
+
+
+class ScrapeFailedError(EmberError):
+    """A target could not be scraped: connection refused, timeout, a non-200 status, an oversized body."""

@@ -26,9 +26,11 @@ from ember.errors import ConfigError, EmberError, UnavailableError
 from ember.model.labels import Labels
 from ember.model.matchers import Matcher
 from ember.model.samples import SampleBatch
+from ember.notifier import Notifier, check_alerting_config
 from ember.promql.engine import Engine
 from ember.remote.receiver import read_route, write_route
 from ember.scrape.manager import ScrapeManager
+from ember.scrape.metrics import ScrapeCollector
 from ember.storage.interface import MAX_TIME, MIN_TIME, Appender
 from ember.testing.reference_storage import ReferenceStorage
 from ember.tsdb.db import DB
@@ -68,6 +70,7 @@ class ServeOptions:
     retention_ms: int = 15 * 86_400_000
     retention_bytes: int = 0
     listen_address: str = "0.0.0.0:9090"
+    external_url: str = ""
     enable_admin_api: bool = False
     enable_lifecycle: bool = False
     enable_remote_write_receiver: bool = False
@@ -76,6 +79,11 @@ class ServeOptions:
     query_max_samples: int = 50_000_000
     query_lookback_delta_ms: int = 300_000
     query_max_concurrency: int = 20
+    for_outage_tolerance_s: float = 3600.0
+    for_grace_period_s: float = 600.0
+    resend_delay_s: float = 60.0
+    notification_queue_capacity: int = 10_000
+    agent: bool = False
     flags: dict[str, str] = field(default_factory=dict)
 
 
@@ -84,11 +92,7 @@ def check_supported(config: Config) -> None:
     for attribute, name in UNSUPPORTED_SECTIONS.items():
         if getattr(config, attribute, None):
             raise ConfigError(f"{config.source or 'config'}: {name} is not supported by this Ember build yet")
-    alerting = getattr(config, "alerting_config", None)
-    if alerting is not None and getattr(alerting, "alertmanagers", None):
-        raise ConfigError(
-            f"{config.source or 'config'}: alerting.alertmanagers is not supported by this Ember build yet"
-        )
+    check_alerting_config(config.alerting_config)
 
 
 def load_checked_config(path: str) -> tuple[Config, str]:
@@ -149,6 +153,11 @@ class Server:
         self._uvicorn: _Uvicorn | None = None
         self.scrape: ScrapeManager | None = None
         self._db_metrics = SelfMetrics(_LazyDB(self.gate))
+        self._db_metrics.registry.register(ScrapeCollector(lambda: self.scrape))
+        self.notifier = Notifier(self.config.alerting_config, self.config.global_config.external_labels,
+                                 queue_capacity=options.notification_queue_capacity,
+                                 registry=self._db_metrics.registry)
+        self.ctx.notifier = self.notifier
 
     def _tsdb_stats(self) -> dict[str, Any]:
         db = self.gate._ready()
@@ -166,6 +175,7 @@ class Server:
         self.config = config
         self.ctx.config_text = text
         self.ctx.external_labels = dict(config.global_config.external_labels)
+        await self.notifier.apply_config(config.alerting_config, config.global_config.external_labels)
         if self.scrape is not None:
             await self.scrape.apply_config(config)
         log.info("configuration reloaded from %s", self.config_path)
@@ -194,6 +204,7 @@ class Server:
         try:
             self.gate.db = await asyncio.to_thread(self._open_db)
             await asyncio.to_thread(self._warm_up_queries)
+            await self.notifier.start()
             self.scrape = ScrapeManager(self.gate.db)
             self.ctx.scrape = self.scrape
             await self.scrape.apply_config(self.config)
@@ -202,6 +213,7 @@ class Server:
         finally:
             self.request_shutdown()
             await asyncio.gather(serving, return_exceptions=True)
+            await self.notifier.stop()
             if self.scrape is not None:
                 await self.scrape.stop()
             if self.gate.db is not None:

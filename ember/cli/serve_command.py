@@ -9,26 +9,51 @@ from typing import Any
 from ember.config.byte_sizes import parse_base2_bytes
 from ember.config.durations import parse_duration_ms
 
+# Flag name by argparse destination, for `/api/v1/status/flags`.
+_FLAG_NAMES: dict[str, str] = {}
+
 
 def register(commands: Any) -> None:
     serve = commands.add_parser("serve", help="run the Ember server (Prometheus-compatible HTTP API)")
-    flag = serve.add_argument
-    flag("--config.file", dest="config_file", default="", help="configuration file (default: the bundled one)")
-    flag("--storage.tsdb.path", dest="storage_path", default="data/", help="base path for metrics storage")
-    flag("--storage.tsdb.retention.time", dest="retention_time", default="15d", help="how long to keep samples")
-    flag("--storage.tsdb.retention.size", dest="retention_size", default="0B", help="most bytes of blocks kept")
-    flag("--web.listen-address", dest="listen_address", default="0.0.0.0:9090")
-    flag("--web.enable-admin-api", dest="enable_admin_api", action="store_true")
-    flag("--web.enable-lifecycle", dest="enable_lifecycle", action="store_true")
-    flag("--web.enable-remote-write-receiver", dest="enable_remote_write_receiver", action="store_true")
-    flag("--web.config.file", dest="web_config_file", default="", help="TLS and basic-auth configuration")
-    flag("--query.timeout", dest="query_timeout", default="2m")
-    flag("--query.max-samples", dest="query_max_samples", type=int, default=50_000_000)
-    flag("--query.lookback-delta", dest="query_lookback_delta", default="5m")
-    flag("--query.max-concurrency", dest="query_max_concurrency", type=int, default=20)
-    flag("--log.level", dest="log_level", choices=["debug", "info", "warn", "error"], default="info")
-    flag("--log.format", dest="log_format", choices=["logfmt", "json"], default="logfmt")
+
+    def flag(name: str, dest: str, **kwargs: Any) -> None:
+        serve.add_argument(name, dest=dest, **kwargs)
+        _FLAG_NAMES[dest] = name.removeprefix("--")
+
+    flag("--config.file", "config_file", default="", help="configuration file (default: the bundled one)")
+    flag("--storage.tsdb.path", "storage_path", default="data/", help="base path for metrics storage")
+    flag("--storage.tsdb.retention.time", "retention_time", default="15d", help="how long to keep samples")
+    flag("--storage.tsdb.retention.size", "retention_size", default="0B", help="most bytes of blocks kept")
+    flag("--web.listen-address", "listen_address", default="0.0.0.0:9090")
+    flag("--web.external-url", "external_url", default="", help="the URL Ember is reachable at (alert links)")
+    flag("--web.enable-admin-api", "enable_admin_api", action="store_true")
+    flag("--web.enable-lifecycle", "enable_lifecycle", action="store_true")
+    flag("--web.enable-remote-write-receiver", "enable_remote_write_receiver", action="store_true")
+    flag("--web.config.file", "web_config_file", default="", help="TLS and basic-auth configuration")
+    flag("--query.timeout", "query_timeout", default="2m")
+    flag("--query.max-samples", "query_max_samples", type=int, default=50_000_000)
+    flag("--query.lookback-delta", "query_lookback_delta", default="5m")
+    flag("--query.max-concurrency", "query_max_concurrency", type=int, default=20)
+    flag("--rules.alert.for-outage-tolerance", "for_outage_tolerance", default="1h",
+         help="max time to tolerate an outage when restoring the 'for' state of alerts")
+    flag("--rules.alert.for-grace-period", "for_grace_period", default="10m",
+         help="min duration between alert and restored 'for' state")
+    flag("--rules.alert.resend-delay", "resend_delay", default="1m",
+         help="min time to wait before resending an alert to Alertmanager")
+    flag("--alertmanager.notification-queue-capacity", "notification_queue_capacity", type=int, default=10_000)
+    flag("--agent", "agent", action="store_true",
+         help="agent mode: scrape, WAL and remote write only; no local queries, rules or alerts")
+    flag("--log.level", "log_level", choices=["debug", "info", "warn", "error"], default="info")
+    flag("--log.format", "log_format", choices=["logfmt", "json"], default="logfmt")
     serve.set_defaults(handler=run_serve)
+
+
+def _flag_values(args: argparse.Namespace) -> dict[str, str]:
+    values = {}
+    for dest, name in _FLAG_NAMES.items():
+        value = getattr(args, dest)
+        values[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return values
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -36,23 +61,13 @@ def run_serve(args: argparse.Namespace) -> int:
     from ember.server import ServeOptions, Server
 
     setup_logging(args.log_level, args.log_format)
-    flags = {
-        "config.file": args.config_file, "storage.tsdb.path": args.storage_path,
-        "storage.tsdb.retention.time": args.retention_time, "storage.tsdb.retention.size": args.retention_size,
-        "web.listen-address": args.listen_address, "web.enable-admin-api": str(args.enable_admin_api).lower(),
-        "web.enable-lifecycle": str(args.enable_lifecycle).lower(), "query.timeout": args.query_timeout,
-        "web.enable-remote-write-receiver": str(args.enable_remote_write_receiver).lower(),
-        "web.config.file": args.web_config_file,
-        "query.max-samples": str(args.query_max_samples), "query.lookback-delta": args.query_lookback_delta,
-        "query.max-concurrency": str(args.query_max_concurrency), "log.level": args.log_level,
-        "log.format": args.log_format,
-    }
     options = ServeOptions(
         config_file=args.config_file,
         storage_path=args.storage_path,
         retention_ms=parse_duration_ms(args.retention_time),
         retention_bytes=parse_base2_bytes(args.retention_size),
         listen_address=args.listen_address,
+        external_url=args.external_url,
         enable_admin_api=args.enable_admin_api,
         enable_lifecycle=args.enable_lifecycle,
         enable_remote_write_receiver=args.enable_remote_write_receiver,
@@ -61,7 +76,12 @@ def run_serve(args: argparse.Namespace) -> int:
         query_max_samples=args.query_max_samples,
         query_lookback_delta_ms=parse_duration_ms(args.query_lookback_delta),
         query_max_concurrency=args.query_max_concurrency,
-        flags=flags,
+        for_outage_tolerance_s=parse_duration_ms(args.for_outage_tolerance) / 1000,
+        for_grace_period_s=parse_duration_ms(args.for_grace_period) / 1000,
+        resend_delay_s=parse_duration_ms(args.resend_delay) / 1000,
+        notification_queue_capacity=args.notification_queue_capacity,
+        agent=args.agent,
+        flags=_flag_values(args),
     )
     asyncio.run(Server(options).run())
     return 0

@@ -9,15 +9,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
 import numpy as np
 
+from ember.config.durations import format_duration_ms
 from ember.config.prometheus import ScrapeConfig
 from ember.errors import BadDataError, EmberError, UnknownSeriesRefError
 from ember.exposition import SeriesCache, accept_header, parse_scrape_body, parse_scrape_protocol
 from ember.exposition.scrape_result import MetricFamily
 from ember.model.labels import Labels
 from ember.model.samples import STALE_NAN, SampleBatch
+from ember.scrape.http_client import ScrapeClient
+from ember.scrape.interval_stats import IntervalStats
 from ember.scrape.series_state import ResolvedSeries, SeriesState, refs_of
 from ember.scrape.target import Target
 from ember.storage.interface import Appendable, Appender, AppendOptions
@@ -51,9 +53,10 @@ class ScrapeOutcome:
 
 
 class ScrapeLoop:
-    def __init__(self, target: Target, config: ScrapeConfig, appendable: Appendable, client: httpx.AsyncClient,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, target: Target, config: ScrapeConfig, appendable: Appendable, client: ScrapeClient,
+                 clock: Callable[[], float] = time.time, intervals: IntervalStats | None = None) -> None:
         self.target = target
+        self._intervals = intervals
         self.config = config
         self._appendable = appendable
         self._client = client
@@ -88,8 +91,13 @@ class ScrapeLoop:
         now = self._clock()
         offset = self.target.offset_ms(int(self.config.scrape_interval)) / 1000
         await asyncio.sleep((offset - now % interval) % interval)
+        previous: float | None = None
+        label = format_duration_ms(int(self.config.scrape_interval))
         while True:
             started = self._clock()
+            if previous is not None and self._intervals is not None:
+                self._intervals.observe(label, started - previous)
+            previous = started
             await self.scrape_once()
             elapsed = self._clock() - started
             await asyncio.sleep(max(interval - elapsed % interval, 0.0))
@@ -108,7 +116,7 @@ class ScrapeLoop:
                 outcome = await asyncio.to_thread(self._ingest, t, body, content_type, encoding)
             else:
                 outcome = self._ingest(t, body, content_type, encoding)
-        except (httpx.HTTPError, EmberError, OSError, ValueError) as exc:
+        except (EmberError, OSError, ValueError) as exc:
             outcome.error = _describe(exc)
             self._ingest_failure(t)
         duration = self._clock() - started
@@ -124,16 +132,8 @@ class ScrapeLoop:
         headers = {"Accept": self._accept, "X-Prometheus-Scrape-Timeout-Seconds": f"{timeout:g}"}
         headers["Accept-Encoding"] = "gzip" if self.config.enable_compression else "identity"
         limit = self.config.body_size_limit or DEFAULT_BODY_LIMIT
-        async with self._client.stream("GET", self.target.url, headers=headers, timeout=timeout) as response:
-            if response.status_code != 200:
-                raise BadDataError(f"server returned HTTP status {response.status_code} {response.reason_phrase}")
-            chunks, size = [], 0
-            async for chunk in response.aiter_raw():
-                size += len(chunk)
-                if size > limit:
-                    raise BadDataError(f"body size limit exceeded ({limit} bytes)")
-                chunks.append(chunk)
-            return b"".join(chunks), response.headers.get("content-type"), response.headers.get("content-encoding")
+        fetched = await self._client.fetch(self.target.url, headers, timeout, limit)
+        return fetched.body, fetched.content_type, fetched.content_encoding
 
     def _ingest(self, t: int, body: bytes, content_type: str | None, encoding: str | None) -> ScrapeOutcome:
         fallback = parse_scrape_protocol(self.config.fallback_scrape_protocol) if \
@@ -253,8 +253,4 @@ class ScrapeLoop:
 
 
 def _describe(error: BaseException) -> str:
-    if isinstance(error, httpx.TimeoutException):
-        return "context deadline exceeded"
-    if isinstance(error, httpx.ConnectError):
-        return f"connection refused: {error}" if "refused" in str(error).lower() else str(error) or "connect error"
     return str(error) or type(error).__name__

@@ -16,6 +16,7 @@ from ember.discovery.target_groups import static_groups
 from ember.exposition.scrape_result import MetricFamily
 from ember.model.labels import Labels
 from ember.scrape.http_client import build_client
+from ember.scrape.interval_stats import IntervalStats
 from ember.scrape.pool import ScrapePool, TargetState
 from ember.storage.interface import Appendable
 
@@ -31,6 +32,7 @@ class ScrapeManager:
         self.pools: dict[str, ScrapePool] = {}
         self._discovery: dict[str, list[asyncio.Task[None]]] = {}
         self._sd_clients: dict[str, list[httpx.AsyncClient]] = {}
+        self.intervals = IntervalStats()
 
     async def apply_config(self, config: Config) -> None:
         wanted = {c.job_name: c for c in config.scrape_configs}
@@ -41,7 +43,7 @@ class ScrapeManager:
                 await self._start_pool(scrape_config)
 
     async def _start_pool(self, config: ScrapeConfig) -> None:
-        pool = ScrapePool(config, self._appendable, self._clock)
+        pool = ScrapePool(config, self._appendable, self._clock, self.intervals)
         self.pools[config.job_name] = pool
         await pool.publish("static", static_groups(config.job_name, config.static_configs))
         tasks, clients = [], []

@@ -8,13 +8,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
 from ember.config.prometheus import ScrapeConfig
 from ember.discovery.target_groups import DiscoveredGroup
 from ember.exposition.scrape_result import MetricFamily
 from ember.model.labels import Labels
-from ember.scrape.http_client import build_client
+from ember.scrape.http_client import ScrapeClient
+from ember.scrape.interval_stats import IntervalStats
 from ember.scrape.loop import ScrapeLoop
 from ember.scrape.target import Target, populate_target
 from ember.storage.interface import Appendable
@@ -40,11 +39,13 @@ class TargetState:
 
 
 class ScrapePool:
-    def __init__(self, config: ScrapeConfig, appendable: Appendable, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: ScrapeConfig, appendable: Appendable, clock: Callable[[], float] = time.time,
+                 intervals: IntervalStats | None = None) -> None:
         self.config = config
+        self._intervals = intervals
         self._appendable = appendable
         self._clock = clock
-        self._client: httpx.AsyncClient = build_client(config.http_client_config)
+        self._client = ScrapeClient(config.http_client_config)
         self.loops: dict[str, ScrapeLoop] = {}
         self.dropped: list[Labels] = []
         self._groups: dict[str, list[DiscoveredGroup]] = {}
@@ -74,7 +75,7 @@ class ScrapePool:
             await self.loops.pop(key).stop()
         for key, target in wanted.items():
             if key not in self.loops:
-                loop = ScrapeLoop(target, self.config, self._appendable, self._client, self._clock)
+                loop = ScrapeLoop(target, self.config, self._appendable, self._client, self._clock, self._intervals)
                 self.loops[key] = loop
                 loop.start()
 
@@ -82,7 +83,7 @@ class ScrapePool:
         for loop in self.loops.values():
             await loop.stop()
         self.loops = {}
-        await self._client.aclose()
+        await self._client.close()
 
     def states(self) -> list[TargetState]:
         return [

@@ -113,7 +113,10 @@ async def alerts(request: Request) -> Response:
 
 
 async def alertmanagers(request: Request) -> Response:
-    return success({"activeAlertmanagers": [], "droppedAlertmanagers": []})
+    notifier = _ctx(request).notifier
+    active, dropped = notifier.alertmanagers() if notifier is not None else ([], [])
+    return success({"activeAlertmanagers": [{"url": url} for url in active],
+                    "droppedAlertmanagers": [{"url": url} for url in dropped]})
 
 
 async def query_exemplars(request: Request) -> Response:

@@ -37,6 +37,8 @@ class WebContext:
     admin: Any = None  # the database, for the admin endpoints
     clock: Callable[[], int] = now_ms
     scrape: Any = None  # the scrape manager: active_targets(), dropped_targets()
+    notifier: Any = None  # the Alertmanager notifier: alertmanagers()
+    rules: Any = None  # the rule manager: groups(), alerts()
     _query_slots: asyncio.Semaphore | None = None
 
     @property

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from ember.config.loader import load_config_text
 from ember.model.labels import Labels
 from ember.model.matchers import Matcher
+from ember.scrape.http_client import ScrapeClient
 from ember.scrape.loop import ScrapeLoop
 from ember.scrape.target import populate_target
 from ember.storage.interface import MAX_TIME, MIN_TIME
@@ -39,7 +40,7 @@ def _scrape_twice(address: str) -> tuple[ReferenceStorage, list[str]]:
     clock = iter([1000.0, 1000.1, 1015.0, 1015.1, 1030.0, 1030.1])
 
     async def scenario() -> list[str]:
-        loop = ScrapeLoop(target, config, storage, httpx.AsyncClient(), clock=lambda: next(clock))
+        loop = ScrapeLoop(target, config, storage, ScrapeClient(), clock=lambda: next(clock))
         errors = [(await loop.scrape_once()).error for _ in range(2)]
         return errors
 

@@ -8,7 +8,6 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import numpy as np
 import pytest
 
@@ -16,6 +15,7 @@ from ember.config.loader import load_config_text
 from ember.model.labels import Labels
 from ember.model.matchers import Matcher
 from ember.model.samples import is_stale
+from ember.scrape.http_client import ScrapeClient
 from ember.scrape.loop import ScrapeLoop
 from ember.scrape.target import populate_target
 from ember.storage.interface import MAX_TIME, MIN_TIME
@@ -69,7 +69,7 @@ def _loop(target: Target, storage: ReferenceStorage, extra: str = "") -> ScrapeL
     scrape_target = populate_target(Labels([("__address__", target.address)]), config)
     assert scrape_target is not None
     clock = iter(float(i) for i in range(1000, 10_000, 15))
-    return ScrapeLoop(scrape_target, config, storage, httpx.AsyncClient(), clock=lambda: next(clock))
+    return ScrapeLoop(scrape_target, config, storage, ScrapeClient(), clock=lambda: next(clock))
 
 
 def _values(storage: ReferenceStorage, name: str) -> list[float]:
