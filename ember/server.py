@@ -37,6 +37,7 @@ from ember.tsdb.db import DB
 from ember.tsdb.options import DBOptions
 from ember.tsdb.querier import DBQuerier
 from ember.tsdb.stats import head_cardinality
+from ember.tsdb.wal_reader import ReplayProgress
 from ember.web.app import create_app
 from ember.web.context import WebContext
 from ember.web.self_metrics import SelfMetrics
@@ -150,6 +151,8 @@ class Server:
             reload=self.reload, shutdown=self.request_shutdown, tsdb_stats=self._tsdb_stats, admin=self.gate,
             external_labels=dict(self.config.global_config.external_labels),
         )
+        self.replay_progress = ReplayProgress()
+        self.ctx.walreplay = self.replay_progress.as_dict
         self._uvicorn: _Uvicorn | None = None
         self.scrape: ScrapeManager | None = None
         self._db_metrics = SelfMetrics(_LazyDB(self.gate))
@@ -243,7 +246,7 @@ class Server:
 
     def _open_db(self) -> DB:
         options = DBOptions(retention_ms=self.options.retention_ms, retention_bytes=self.options.retention_bytes)
-        return DB.open(self.options.storage_path, options)
+        return DB.open(self.options.storage_path, options, replay_progress=self.replay_progress)
 
 
 class _Uvicorn(uvicorn.Server):

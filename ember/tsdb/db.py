@@ -26,7 +26,7 @@ from ember.tsdb.maintenance import Maintenance
 from ember.tsdb.options import DBOptions
 from ember.tsdb.querier import DBQuerier
 from ember.tsdb.wal import WAL
-from ember.tsdb.wal_reader import read_records
+from ember.tsdb.wal_reader import ReplayProgress, read_records
 from ember.tsdb.wal_records import (
     GroupSamplesRecord,
     SamplesRecord,
@@ -71,25 +71,27 @@ class DB:
         self._closed = False
 
     @classmethod
-    def open(cls, directory: str | Path, options: DBOptions | None = None) -> DB:
+    def open(cls, directory: str | Path, options: DBOptions | None = None, *,
+             replay_progress: ReplayProgress | None = None) -> DB:
+        """Opens (creating if needed) the database; `replay_progress` is updated while the WAL replays."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
         db = cls(path, options or DBOptions())
         db._lock.acquire()
         try:
-            db._start()
+            db._start(replay_progress)
         except BaseException:
             db._lock.release()
             raise
         return db
 
-    def _start(self) -> None:
+    def _start(self, replay_progress: ReplayProgress | None) -> None:
         codec.warm_up()
         append_kernels.warm_up()
         self._blocks = load_blocks(self.directory, log)
         if self._blocks:
             self.head.min_valid_t = max(b.meta.max_time for b in self._blocks)
-        self._replay()
+        self._replay(replay_progress)
         self.wal = WAL(
             self.directory / "wal",
             segment_size=self.options.wal_segment_size,
@@ -100,11 +102,11 @@ class DB:
         if self.options.background_maintenance:
             self._maintenance.start(self.options.maintenance_interval_s)
 
-    def _replay(self) -> None:
+    def _replay(self, progress: ReplayProgress | None) -> None:
         started = time.monotonic()
         head = self.head
         count = 0
-        for record in read_records(self.directory / "wal"):
+        for record in read_records(self.directory / "wal", progress=progress):
             count += 1
             if isinstance(record, GroupSamplesRecord):
                 head.replay_group_samples(record)

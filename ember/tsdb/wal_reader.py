@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ember.errors import CorruptionError
@@ -25,8 +26,21 @@ from ember.tsdb.wal_records import FrameError, Record, decode_record, parse_fram
 _log = logging.getLogger("ember.tsdb.wal")
 
 
+@dataclass
+class ReplayProgress:
+    """Which WAL segments replay spans and which it is reading (`/api/v1/status/walreplay`)."""
+
+    min: int = 0
+    max: int = 0
+    current: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"min": self.min, "max": self.max, "current": self.current}
+
+
 def read_records(
-    wal_dir: str | Path, *, strict: bool = False, logger: logging.Logger | None = None
+    wal_dir: str | Path, *, strict: bool = False, logger: logging.Logger | None = None,
+    progress: ReplayProgress | None = None,
 ) -> Iterator[Record]:
     """Yields every record needed to rebuild the head, oldest first, repairing damage on the way."""
     directory = Path(wal_dir)
@@ -42,7 +56,11 @@ def read_records(
         yield from read_segments(list_segments(path), strict=strict, logger=log)
         first_segment = index + 1
     segments = [(i, p) for i, p in list_segments(directory) if i >= first_segment]
-    yield from read_segments(segments, strict=strict, logger=log)
+    on_segment = None
+    if progress is not None and segments:
+        progress.min, progress.max, progress.current = segments[0][0], segments[-1][0], segments[0][0]
+        on_segment = lambda index: setattr(progress, "current", index)  # noqa: E731
+    yield from read_segments(segments, strict=strict, logger=log, on_segment=on_segment)
 
 
 def remove_interrupted_checkpoints(wal_dir: Path, logger: logging.Logger) -> None:
@@ -59,6 +77,7 @@ def read_segments(
     strict: bool = False,
     logger: logging.Logger | None = None,
     types: Collection[int] | None = None,
+    on_segment: Callable[[int], None] | None = None,
 ) -> Iterator[Record]:
     """Yields the records of consecutive segments; `types` limits decoding to those record types
     (the others are still crc-checked). On damage: repair (or raise, when `strict`) and stop."""
@@ -70,6 +89,8 @@ def read_segments(
             reason = f"segment {segments[position - 1][0] + 1:08d} is missing"
             _damaged(segments, position - 1, previous.stat().st_size, reason, strict, log)
             return
+        if on_segment is not None:
+            on_segment(index)
         data = memoryview(path.read_bytes())
         offset = 0
         while offset < len(data):

@@ -59,7 +59,8 @@ async def tsdb(request: Request) -> Response:
 
 
 async def walreplay(request: Request) -> Response:
-    return success({"min": 0, "max": 0, "current": 0})
+    progress = _ctx(request).walreplay
+    return success(progress() if progress is not None else {"min": 0, "max": 0, "current": 0})
 
 
 def _duration(ms: int) -> str:

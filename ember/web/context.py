@@ -34,6 +34,7 @@ class WebContext:
     shutdown: Callable[[], None] | None = None
     external_labels: dict[str, str] = field(default_factory=dict)
     tsdb_stats: Callable[[], dict[str, Any]] | None = None
+    walreplay: Callable[[], dict[str, int]] | None = None  # WAL segments replay spans and is reading
     admin: Any = None  # the database, for the admin endpoints
     clock: Callable[[], int] = now_ms
     scrape: Any = None  # the scrape manager: active_targets(), dropped_targets()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ember.errors import CorruptionError
 from ember.tsdb.wal import WAL, checkpoint_name, list_segments
-from ember.tsdb.wal_reader import read_records
+from ember.tsdb.wal_reader import ReplayProgress, read_records
 from ember.tsdb.wal_records import SamplesRecord, encode_record
 
 
@@ -172,3 +172,16 @@ def test_any_damaged_byte_replays_exactly_the_records_before_it(
     assert replayed == [(n, {i} if n else set()) for i, n in enumerate(sizes[:damaged])]
     assert path.stat().st_size == start
     assert list_segments(directory)[-1][1] == path
+
+
+def test_replay_progress_follows_the_segments(tmp_path: Path) -> None:
+    write_segments(tmp_path, [[1], [2, 3], [4]])
+    progress = ReplayProgress()
+    seen = []
+    for rec in read_records(tmp_path, progress=progress):
+        assert isinstance(rec, SamplesRecord)
+        seen.append((int(rec.refs[0]), progress.current))
+    first = list_segments(tmp_path)[0][0]
+    assert (progress.min, progress.max) == (first, first + 2)
+    assert seen == [(1, first), (2, first + 1), (3, first + 1), (4, first + 2)]
+    assert progress.as_dict() == {"min": first, "max": first + 2, "current": first + 2}
