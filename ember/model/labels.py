@@ -81,11 +81,9 @@ class Labels:
         return self._hash == other._hash and self._flat == other._flat
 
     def __lt__(self, other: Labels) -> bool:
-        return self._pairs_key() < other._pairs_key()
-
-    def _pairs_key(self) -> tuple[tuple[str, str], ...]:
-        flat = self._flat
-        return tuple((flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
+        # Names and values alternate in `_flat`, always in whole pairs, so comparing the flat tuples orders
+        # exactly as comparing pair by pair (Prometheus's labels.Compare), without building pairs.
+        return self._flat < other._flat
 
     def __len__(self) -> int:
         return len(self._flat) // 2

@@ -37,7 +37,7 @@ def assemble(
     """
     if len(sample_refs) == 0:
         return SeriesSet.empty()
-    by_labels = sorted(range(len(refs)), key=labels.__getitem__)
+    by_labels = sorted(range(len(refs)), key=lambda i: labels[i].flat)
     rank_of_position = np.empty(len(refs), dtype=np.int64)
     rank_of_position[np.asarray(by_labels, dtype=np.int64)] = np.arange(len(refs), dtype=np.int64)
     ranks = rank_of_position[np.searchsorted(refs, sample_refs)]

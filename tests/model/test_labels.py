@@ -47,6 +47,16 @@ def test_ordering_compares_pairs() -> None:
     assert sorted([c, b, a]) == [a, b, c]
 
 
+@given(st.lists(st.dictionaries(names, values, max_size=4), min_size=2, max_size=8))
+def test_ordering_is_pairwise_comparison_then_length(dicts: list[dict[str, str]]) -> None:
+    """Prometheus's labels.Compare: name, then value, pair by pair; a prefix sorts first."""
+    labels = [Labels(d.items()) for d in dicts]
+    pairs = [list(lb) for lb in labels]
+    for i, left in enumerate(labels):
+        for j, right in enumerate(labels):
+            assert (left < right) == (pairs[i] < pairs[j])
+
+
 def test_updates_and_removal() -> None:
     labels = Labels.from_strings("__name__", "up", "job", "a")
     assert labels.updated({"job": "b", "x": "y"}) == Labels.from_strings("__name__", "up", "job", "b", "x", "y")
