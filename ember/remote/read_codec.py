@@ -5,6 +5,9 @@
                    repeated LabelMatcher matchers = 3; ReadHints hints = 4; }
     LabelMatcher { Type type = 1 (EQ, NEQ, RE, NRE); string name = 2; string value = 3; }
     ReadResponse { repeated QueryResult results = 1; }  QueryResult { repeated TimeSeries timeseries = 1; }
+
+The server side decodes requests and encodes responses; the client side (`ember.remote.read_client`)
+encodes requests and decodes responses.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy.typing as npt
 
 from ember.errors import BadDataError
 from ember.model.matchers import Matcher, MatchType
-from ember.remote.write_codec import decompress, encode_field, encode_varint
+from ember.remote.write_codec import DecodedWrite, decode_write_request, decompress, encode_field, encode_varint
 from ember.storage.series_set import SeriesSet
 
 _MATCH_TYPES = [MatchType.EQUAL, MatchType.NOT_EQUAL, MatchType.REGEX, MatchType.NOT_REGEX]
@@ -163,3 +166,32 @@ def encode_read_request(queries: list[ReadQuery]) -> bytes:
             q += encode_field(3, matcher + encode_field(3, m.value.encode()))
         body += encode_field(1, q)
     return bytes(cramjam.snappy.compress_raw(bytes(body)))
+
+
+def decode_read_response(body: bytes) -> list[SeriesSet]:
+    """The series of each QueryResult of a snappy `ReadResponse`, as sorted `SeriesSet`s (the client side).
+
+    A QueryResult's TimeSeries have exactly a WriteRequest's layout (field 1), so the compiled
+    remote-write decoder reads them; a series sent twice is merged, equal timestamps kept once."""
+    results = []
+    for field, wire, value in _fields(decompress(body)):
+        if field == 1 and wire == 2 and isinstance(value, bytes):
+            results.append(_series_set_of(decode_write_request(value)))
+    return results
+
+
+def _series_set_of(decoded: DecodedWrite) -> SeriesSet:
+    if not decoded.series:
+        return SeriesSet.empty()
+    ordered = sorted(set(decoded.series))
+    rank = {labels: i for i, labels in enumerate(ordered)}
+    ranks = np.fromiter((rank[labels] for labels in decoded.series), dtype=np.int64, count=len(decoded.series))
+    series_ids = np.repeat(ranks, np.diff(decoded.sample_offsets))
+    order = np.lexsort((decoded.timestamps, series_ids))
+    series_ids, timestamps, values = series_ids[order], decoded.timestamps[order], decoded.values[order]
+    keep = np.ones(len(timestamps), dtype=bool)
+    keep[1:] = (series_ids[1:] != series_ids[:-1]) | (timestamps[1:] != timestamps[:-1])
+    series_ids, timestamps, values = series_ids[keep], timestamps[keep], values[keep]
+    offsets = np.zeros(len(ordered) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(series_ids, minlength=len(ordered)), out=offsets[1:])
+    return SeriesSet(ordered, offsets, timestamps, values)
