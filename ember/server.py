@@ -22,17 +22,20 @@ import uvicorn
 from ember.config.loader import load_config
 from ember.config.prometheus import Config
 from ember.config.web_config import WebConfig, load_web_config
-from ember.errors import ConfigError, EmberError, UnavailableError
+from ember.errors import ConfigError, EmberError, ExecutionError, UnavailableError
 from ember.model.labels import Labels
 from ember.model.matchers import Matcher
 from ember.model.samples import SampleBatch
 from ember.notifier import Notifier, check_alerting_config
 from ember.promql.engine import Engine
+from ember.remote.read_client import RemoteReadClient, clients_from_config
 from ember.remote.receiver import read_route, write_route
 from ember.scrape.manager import ScrapeManager
 from ember.scrape.metrics import ScrapeCollector
-from ember.storage.interface import MAX_TIME, MIN_TIME, Appender
+from ember.storage.fanout import FanoutQueryable
+from ember.storage.interface import MAX_TIME, MIN_TIME, Appendable, Appender, Querier, Queryable
 from ember.testing.reference_storage import ReferenceStorage
+from ember.tsdb.agent_db import AgentDB, AgentOptions
 from ember.tsdb.db import DB
 from ember.tsdb.options import DBOptions
 from ember.tsdb.querier import DBQuerier
@@ -48,8 +51,9 @@ log = logging.getLogger("ember.server")
 UNSUPPORTED_SECTIONS = {
     "rule_files": "rule_files",
     "remote_write_configs": "remote_write",
-    "remote_read_configs": "remote_read",
 }
+AGENT_REFUSED_SECTIONS = {"rule_files": "rule_files", "remote_read_configs": "remote_read"}
+AGENT_UNAVAILABLE = "unavailable with Prometheus Agent"
 
 
 WARM_UP_QUERIES = (
@@ -85,21 +89,36 @@ class ServeOptions:
     resend_delay_s: float = 60.0
     notification_queue_capacity: int = 10_000
     agent: bool = False
+    agent_storage_path: str = "data-agent/"
     flags: dict[str, str] = field(default_factory=dict)
 
 
-def check_supported(config: Config) -> None:
-    """Raises ConfigError naming the first section this build does not support yet."""
+def check_supported(config: Config, *, agent: bool = False) -> None:
+    """Raises ConfigError naming the first section this build (or agent mode) cannot act on."""
+    if agent:
+        alerting = config.alerting_config
+        if alerting.alertmanagers or alerting.alert_relabel_configs:
+            raise ConfigError("field alerting is not allowed in agent mode")
+        for attribute, name in AGENT_REFUSED_SECTIONS.items():
+            if getattr(config, attribute):
+                raise ConfigError(f"field {name} is not allowed in agent mode")
     for attribute, name in UNSUPPORTED_SECTIONS.items():
         if getattr(config, attribute, None):
             raise ConfigError(f"{config.source or 'config'}: {name} is not supported by this Ember build yet")
     check_alerting_config(config.alerting_config)
 
 
-def load_checked_config(path: str) -> tuple[Config, str]:
+def load_checked_config(path: str, *, agent: bool = False) -> tuple[Config, str]:
     config = load_config(path)
-    check_supported(config)
+    check_supported(config, agent=agent)
     return config, Path(path).read_text()
+
+
+class AgentQueries:
+    """What the query APIs read in agent mode: nothing, with Prometheus's answer (422, execution)."""
+
+    def querier(self) -> Querier:
+        raise ExecutionError(AGENT_UNAVAILABLE)
 
 
 class StorageGate:
@@ -139,15 +158,18 @@ class Server:
     def __init__(self, options: ServeOptions) -> None:
         self.options = options
         self.config_path = options.config_file or default_config_path()
-        self.config, config_text = load_checked_config(self.config_path)
+        self.config, config_text = load_checked_config(self.config_path, agent=options.agent)
         self.gate = StorageGate()
+        self.agent_db: AgentDB | None = None
+        self.remote_readers: list[RemoteReadClient] = []
         self.engine = Engine(lookback_delta_ms=options.query_lookback_delta_ms, timeout_s=options.query_timeout_s,
                              max_samples=options.query_max_samples)
         self.ctx = WebContext(
-            storage=self.gate, engine=self.engine, config_text=config_text, flags=options.flags,
+            storage=AgentQueries() if options.agent else self._queryable(), engine=self.engine,
+            config_text=config_text, flags=options.flags,
             enable_admin_api=options.enable_admin_api, enable_lifecycle=options.enable_lifecycle,
             max_concurrent_queries=options.query_max_concurrency,
-            storage_retention=f"{options.retention_ms // 86_400_000}d", ready=lambda: self.gate.db is not None,
+            storage_retention=f"{options.retention_ms // 86_400_000}d", ready=self._storage_open,
             reload=self.reload, shutdown=self.request_shutdown, tsdb_stats=self._tsdb_stats, admin=self.gate,
             external_labels=dict(self.config.global_config.external_labels),
         )
@@ -162,7 +184,22 @@ class Server:
                                  registry=self._db_metrics.registry)
         self.ctx.notifier = self.notifier
 
+    def _storage_open(self) -> bool:
+        return self.gate.db is not None or self.agent_db is not None
+
+    def _queryable(self) -> Queryable:
+        """Local data, fanned in with the `remote_read` endpoints of the current configuration."""
+        for reader in self.remote_readers:
+            reader.close()
+        self.remote_readers = clients_from_config(self.config, self._local_start_time)
+        return FanoutQueryable(self.gate, self.remote_readers) if self.remote_readers else self.gate
+
+    def _local_start_time(self) -> int:
+        return self.gate.db.min_time if self.gate.db is not None else MAX_TIME
+
     def _tsdb_stats(self) -> dict[str, Any]:
+        if self.options.agent:
+            raise ExecutionError(AGENT_UNAVAILABLE)
         db = self.gate._ready()
         head = db.head
         empty = head.min_time == MAX_TIME
@@ -174,8 +211,10 @@ class Server:
         }
 
     async def reload(self) -> None:
-        config, text = await asyncio.to_thread(load_checked_config, self.config_path)
+        config, text = await asyncio.to_thread(load_checked_config, self.config_path, agent=self.options.agent)
         self.config = config
+        if not self.options.agent:
+            self.ctx.storage = self._queryable()
         self.ctx.config_text = text
         self.ctx.external_labels = dict(config.global_config.external_labels)
         await self.notifier.apply_config(config.alerting_config, config.global_config.external_labels)
@@ -189,7 +228,7 @@ class Server:
 
     async def run(self) -> None:
         host, _, port = self.options.listen_address.rpartition(":")
-        extra = [read_route(self.gate)]
+        extra = [] if self.options.agent else [read_route(self.gate)]
         if self.options.enable_remote_write_receiver:
             extra.append(write_route(self.gate))
         web = load_web_config(self.options.web_config_file) if self.options.web_config_file else WebConfig()
@@ -205,10 +244,9 @@ class Server:
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self._reload_logged()))
         serving = asyncio.ensure_future(self._uvicorn.serve())
         try:
-            self.gate.db = await asyncio.to_thread(self._open_db)
-            await asyncio.to_thread(self._warm_up_queries)
+            appendable = await self._open_storage()
             await self.notifier.start()
-            self.scrape = ScrapeManager(self.gate.db)
+            self.scrape = ScrapeManager(appendable)
             self.ctx.scrape = self.scrape
             await self.scrape.apply_config(self.config)
             log.info("TSDB ready; listening on %s", self.options.listen_address)
@@ -219,9 +257,14 @@ class Server:
             await self.notifier.stop()
             if self.scrape is not None:
                 await self.scrape.stop()
+            for reader in self.remote_readers:
+                reader.close()
             if self.gate.db is not None:
                 await asyncio.to_thread(self.gate.db.close)
                 log.info("TSDB closed cleanly")
+            if self.agent_db is not None:
+                await asyncio.to_thread(self.agent_db.close)
+                log.info("agent WAL closed cleanly")
 
     async def _reload_logged(self) -> None:
         try:
@@ -243,6 +286,17 @@ class Server:
                 self.engine.instant_query(scratch, expr, 180_000)
             except EmberError as exc:  # never fatal: the first real query would compile them instead
                 log.warning("query warm-up %r failed: %s", expr, exc)
+
+    async def _open_storage(self) -> Appendable:
+        """The database (or, in agent mode, the WAL-only storage), opened off the event loop."""
+        if self.options.agent:
+            self.agent_db = await asyncio.to_thread(
+                AgentDB.open, self.options.agent_storage_path, AgentOptions(),
+            )
+            return self.agent_db
+        self.gate.db = await asyncio.to_thread(self._open_db)
+        await asyncio.to_thread(self._warm_up_queries)
+        return self.gate.db
 
     def _open_db(self) -> DB:
         options = DBOptions(retention_ms=self.options.retention_ms, retention_bytes=self.options.retention_bytes)

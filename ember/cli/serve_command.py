@@ -43,6 +43,7 @@ def register(commands: Any) -> None:
     flag("--alertmanager.notification-queue-capacity", "notification_queue_capacity", type=int, default=10_000)
     flag("--agent", "agent", action="store_true",
          help="agent mode: scrape, WAL and remote write only; no local queries, rules or alerts")
+    flag("--storage.agent.path", "agent_storage_path", default="data-agent/", help="base path for agent storage")
     flag("--log.level", "log_level", choices=["debug", "info", "warn", "error"], default="info")
     flag("--log.format", "log_format", choices=["logfmt", "json"], default="logfmt")
     serve.set_defaults(handler=run_serve)
@@ -81,6 +82,7 @@ def run_serve(args: argparse.Namespace) -> int:
         resend_delay_s=parse_duration_ms(args.resend_delay) / 1000,
         notification_queue_capacity=args.notification_queue_capacity,
         agent=args.agent,
+        agent_storage_path=args.agent_storage_path,
         flags=_flag_values(args),
     )
     asyncio.run(Server(options).run())

@@ -102,7 +102,8 @@ class Engine:
             raise ExecutionError("query processing ran out of memory") from exc
         finally:
             ctx.querier.close()
-        result.warnings = ctx.annotations.warnings
+        # A fan-out querier reports remote-read failures as warnings, as Prometheus does.
+        result.warnings = ctx.annotations.warnings + list(getattr(ctx.querier, "warnings", []))
         result.infos = ctx.annotations.infos
         return result
 

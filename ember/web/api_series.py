@@ -20,11 +20,13 @@ from ember.web.responses import error_response, success
 TRUNCATED = "results truncated due to limit"
 
 
-async def _with_querier(ctx: WebContext, work: Callable[[Querier], Any]) -> Any:
-    def run() -> Any:
+async def _with_querier(ctx: WebContext, work: Callable[[Querier], Any]) -> tuple[Any, list[str]]:
+    """The work's result and the querier's warnings (a fan-out querier's failed remote reads)."""
+
+    def run() -> tuple[Any, list[str]]:
         querier = ctx.storage.querier()
         try:
-            return work(querier)
+            return work(querier), list(getattr(querier, "warnings", []))
         finally:
             querier.close()
 
@@ -54,11 +56,11 @@ async def series(request: Request) -> Response:
                 found.update(querier.select(matchers, mint, maxt).labels)
             return sorted(found)
 
-        labels = await _with_querier(ctx, find)
+        labels, remote_warnings = await _with_querier(ctx, find)
     except EmberError as exc:
         return error_response(exc)
     data, warnings = _limited([dict(lb) for lb in labels], limit)
-    return success(data, warnings)
+    return success(data, remote_warnings + warnings)
 
 
 async def label_names(request: Request) -> Response:
@@ -75,11 +77,11 @@ async def label_names(request: Request) -> Response:
                 names.update(querier.label_names(matchers, mint, maxt))
             return sorted(names)
 
-        names = await _with_querier(ctx, find)
+        names, remote_warnings = await _with_querier(ctx, find)
     except EmberError as exc:
         return error_response(exc)
     data, warnings = _limited(names, limit)
-    return success(data, warnings)
+    return success(data, remote_warnings + warnings)
 
 
 async def label_values(request: Request) -> Response:
@@ -98,11 +100,11 @@ async def label_values(request: Request) -> Response:
                 values.update(querier.label_values(name, matchers, mint, maxt))
             return sorted(values)
 
-        values = await _with_querier(ctx, find)
+        values, remote_warnings = await _with_querier(ctx, find)
     except EmberError as exc:
         return error_response(exc)
     data, warnings = _limited(values, limit)
-    return success(data, warnings)
+    return success(data, remote_warnings + warnings)
 
 
 def _label_name(raw: str) -> str:
