@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.routing import BaseRoute
 
 from ember.config.loader import load_config
 from ember.config.prometheus import Config
@@ -41,6 +42,7 @@ from ember.tsdb.options import DBOptions
 from ember.tsdb.querier import DBQuerier
 from ember.tsdb.stats import head_cardinality
 from ember.tsdb.wal_reader import ReplayProgress
+from ember.ui import ui_routes
 from ember.web.app import create_app
 from ember.web.context import WebContext
 from ember.web.self_metrics import SelfMetrics
@@ -228,9 +230,10 @@ class Server:
 
     async def run(self) -> None:
         host, _, port = self.options.listen_address.rpartition(":")
-        extra = [] if self.options.agent else [read_route(self.gate)]
+        extra: list[BaseRoute] = [] if self.options.agent else [read_route(self.gate)]
         if self.options.enable_remote_write_receiver:
             extra.append(write_route(self.gate))
+        extra.extend(ui_routes())
         web = load_web_config(self.options.web_config_file) if self.options.web_config_file else WebConfig()
         app = create_app(self.ctx, self._db_metrics, extra, web.basic_auth_users)
         config = uvicorn.Config(app, host=host or "0.0.0.0", port=int(port), log_level="warning",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from ember.config.byte_sizes import parse_base2_bytes
@@ -85,5 +86,15 @@ def run_serve(args: argparse.Namespace) -> int:
         agent_storage_path=args.agent_storage_path,
         flags=_flag_values(args),
     )
-    asyncio.run(Server(options).run())
+    # uvloop's event loop costs less CPU per request and per scrape than asyncio's own.
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(Server(options).run())
     return 0
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; stay runnable without it
+        return None
+    return uvloop.new_event_loop

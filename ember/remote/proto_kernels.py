@@ -181,3 +181,32 @@ def decode_write_request(buf: U8) -> tuple[int, int, I64, I64, I64, I64, F64]:
         sample_offsets[n_series] = n_samples
     return (OK, pos, label_offsets[: n_series + 1].copy(), spans[: 4 * n_labels].copy(),
             sample_offsets[: n_series + 1].copy(), timestamps[:n_samples].copy(), values[:n_samples].copy())
+
+
+FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+FNV_PRIME = np.uint64(0x100000001B3)
+MIX_PRIME = np.uint64(0x9E3779B97F4A7C15)
+
+
+@numba.njit(cache=True, nogil=True)
+def series_key_hashes(buf: U8, label_offsets: I64, spans: I64) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Two independent 64-bit hashes of each series' label bytes (from its first label name to its last
+    label value): a steady sender repeats those bytes exactly, so they identify the label set."""
+    n = len(label_offsets) - 1
+    first = np.empty(n, dtype=np.uint64)
+    second = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        h1 = FNV_OFFSET
+        h2 = np.uint64(0x84222325CBF29CE4)
+        if label_offsets[i + 1] > label_offsets[i]:
+            start = spans[4 * label_offsets[i]]
+            end = spans[4 * (label_offsets[i + 1] - 1) + 3]
+            for p in range(start, end):
+                byte = np.uint64(buf[p])
+                h1 = (h1 ^ byte) * FNV_PRIME
+                h2 = (h2 + byte + np.uint64(1)) * MIX_PRIME
+                h2 ^= h2 >> np.uint64(29)
+            h1 ^= np.uint64(end - start)
+        first[i] = h1
+        second[i] = h2
+    return first, second

@@ -56,20 +56,23 @@ def _uncompressed_length(body: bytes) -> int:
 
 
 class LabelsCache:
-    """Encoded label bytes -> Labels: a remote-write client sends the same series in every request, so
-    after the first one a series costs one dict look-up instead of decoding and sorting its labels."""
+    """Hashes of a series' encoded label bytes -> Labels: a remote-write client sends the same series in
+    every request, so after the first one a series costs one dict look-up instead of decoding and sorting
+    its labels. Two independent 64-bit hashes must both match."""
 
     def __init__(self, max_entries: int = 1_000_000) -> None:
-        self._entries: dict[bytes, Labels] = {}
+        self._entries: dict[int, tuple[int, Labels]] = {}
         self._max = max_entries
 
-    def get(self, key: bytes) -> Labels | None:
-        return self._entries.get(key)
+    def lookup(self, first: list[int], second: list[int]) -> list[Labels | None]:
+        get = self._entries.get
+        found = [get(h) for h in first]
+        return [e[1] if e is not None and e[0] == h else None for e, h in zip(found, second, strict=True)]
 
-    def put(self, key: bytes, labels: Labels) -> None:
+    def put(self, first: int, second: int, labels: Labels) -> None:
         if len(self._entries) >= self._max:
             self._entries.clear()
-        self._entries[key] = labels
+        self._entries[first] = (second, labels)
 
 
 def _labels_of(payload: bytes, bounds: list[list[int]]) -> Labels:
@@ -93,21 +96,20 @@ def decode_write_request(payload: bytes, cache: LabelsCache | None = None) -> De
         proto_kernels.decode_write_request(buf)
     if status != proto_kernels.OK:
         raise BadDataError(f"proto: {_STATUS_TEXT.get(status, 'malformed message')} at byte {position}")
-    series = []
-    bounds = spans.reshape(-1, 4).tolist()
     offsets = label_offsets.tolist()
-    for i in range(len(offsets) - 1):
-        own = bounds[offsets[i] : offsets[i + 1]]
-        if cache is None or not own:
-            series.append(_labels_of(payload, own))
-            continue
-        # The label fields of one series are contiguous: their bytes identify the label set.
-        key = payload[min(b[0] for b in own) : max(b[3] for b in own)]
-        labels = cache.get(key)
-        if labels is None or len(labels) != len(own):
-            labels = _labels_of(payload, own)
-            cache.put(key, labels)
-        series.append(labels)
+    if cache is None:
+        bounds = spans.reshape(-1, 4).tolist()
+        built = [_labels_of(payload, bounds[offsets[i]:offsets[i + 1]]) for i in range(len(offsets) - 1)]
+        return DecodedWrite(built, sample_offsets, timestamps, values)
+    first, second = (h.tolist() for h in proto_kernels.series_key_hashes(buf, label_offsets, spans))
+    found = cache.lookup(first, second)
+    if None in found:
+        bounds = spans.reshape(-1, 4).tolist()
+        for i, labels in enumerate(found):
+            if labels is None:
+                found[i] = fresh = _labels_of(payload, bounds[offsets[i]:offsets[i + 1]])
+                cache.put(first[i], second[i], fresh)
+    series: list[Labels] = found  # type: ignore[assignment]  # no None left
     return DecodedWrite(series, sample_offsets, timestamps, values)
 
 

@@ -4,7 +4,7 @@ import contextlib
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ember.errors import BadDataError
@@ -81,3 +81,16 @@ def test_labels_cache_gives_the_same_series() -> None:
     first = decode_body(body, cache)
     second = decode_body(body, cache)
     assert first.series == second.series == [s[0] for s in series]
+
+
+@given(st.lists(st.lists(st.dictionaries(st.sampled_from(["a", "b", "job", "x"]), st.text(max_size=3), min_size=1,
+                                         max_size=3), min_size=1, max_size=6), min_size=1, max_size=4))
+@settings(max_examples=60)
+def test_cached_decoding_equals_uncached_decoding(requests: list[list[dict[str, str]]]) -> None:
+    from ember.remote.write_codec import LabelsCache
+
+    cache = LabelsCache()
+    for request in requests:  # later requests repeat, reorder and mix the earlier ones' series
+        series = [(Labels({"__name__": "m", **d}.items()), [1], [1.0]) for d in request]
+        body = encode_body(series)
+        assert decode_body(body, cache).series == decode_body(body).series == [s[0] for s in series]
