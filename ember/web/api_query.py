@@ -10,7 +10,7 @@ import promql_parser
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ember.errors import BadDataError, EmberError
+from ember.errors import BadDataError, EmberError, QueryParseError
 from ember.promql.engine import Engine
 from ember.promql.result import QueryResult
 from ember.timeutil import now_ms
@@ -65,6 +65,8 @@ async def query(request: Request) -> Response:
         at = parse_time_ms(time_text) if time_text else now_ms()
         engine = _engine_for(ctx, params)
         result = await _run(ctx, lambda cancel: engine.instant_query(ctx.storage, expr, at, cancel=cancel))
+    except QueryParseError as exc:
+        return error_response(_query_param_error(exc))
     except EmberError as exc:
         return error_response(exc)
     return Response(query_response_json(result), media_type="application/json")
@@ -87,9 +89,16 @@ async def query_range(request: Request) -> Response:
         result = await _run(
             ctx, lambda cancel: engine.range_query(ctx.storage, expr, start, end, step, cancel=cancel)
         )
+    except QueryParseError as exc:
+        return error_response(_query_param_error(exc))
     except EmberError as exc:
         return error_response(exc)
     return Response(query_response_json(result), media_type="application/json")
+
+
+def _query_param_error(error: QueryParseError) -> BadDataError:
+    """Prometheus's API reports a query that does not parse as an invalid `query` parameter."""
+    return BadDataError(f'invalid parameter "query": {error}')
 
 
 def _time_param(params: Params, name: str) -> int:

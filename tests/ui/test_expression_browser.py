@@ -39,7 +39,9 @@ def await_url_param(page: Page, name: str, value: str) -> None:
 
 
 def hover_middle(page: Page) -> None:
-    box = page.locator(".uplot .u-over").first.bounding_box()
+    overlay = page.locator(".uplot .u-over").first
+    overlay.wait_for(state="visible")
+    box = overlay.bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 3)
 
