@@ -6,6 +6,7 @@ import asyncio
 import glob
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ember.discovery.target_groups import DiscoveredGroup, groups_from_document,
 from ember.errors import BadDataError
 
 FILE_CHECK_SECONDS = 1.0
+JSON_CONTENT_TYPE = re.compile(r"^(?i:application/json(;\s*charset=(\"utf-8\"|utf-8))?)$")
 
 log = logging.getLogger("ember.discovery")
 
@@ -29,16 +31,22 @@ class FileProvider:
         self.patterns = patterns
         self.refresh_s = refresh_s
         self._seen: dict[str, float] = {}
+        self._last_good: dict[str, list[DiscoveredGroup]] = {}
 
     def read(self) -> list[DiscoveredGroup]:
-        groups: list[DiscoveredGroup] = []
+        """The groups of every matching file. A file that fails to read or parse keeps the groups it had
+        last time, as Prometheus's file SD does, so a half-written file never drops its targets."""
+        current: dict[str, list[DiscoveredGroup]] = {}
         for path in sorted({p for pattern in self.patterns for p in glob.glob(pattern)}):
             try:
                 text = Path(path).read_text()
-                groups.extend(groups_from_document(parse_document(text, path), path, {"__meta_filepath": path}))
+                current[path] = groups_from_document(parse_document(text, path), path, {"__meta_filepath": path})
             except (OSError, BadDataError) as exc:
                 log.error("file SD: %s", exc)
-        return groups
+                if path in self._last_good:
+                    current[path] = self._last_good[path]
+        self._last_good = current
+        return [group for groups in current.values() for group in groups]
 
     def _fingerprint(self) -> dict[str, float]:
         stamps = {}
@@ -76,7 +84,11 @@ class HTTPProvider:
         while True:
             try:
                 response = await self._client.get(self.url, headers={"Accept": "application/json"})
-                response.raise_for_status()
+                if response.status_code != 200:
+                    raise BadDataError(f"server returned HTTP status {response.status_code}")
+                content_type = response.headers.get("content-type", "").strip()
+                if not JSON_CONTENT_TYPE.match(content_type):
+                    raise BadDataError(f"unsupported content type {content_type!r}")
                 groups = groups_from_document(response.json(), self.url, {"__meta_url": self.url})
                 await publish(self.name, groups)
             except (httpx.HTTPError, ValueError, BadDataError) as exc:
