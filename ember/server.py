@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -31,6 +32,7 @@ from ember.notifier import Notifier, check_alerting_config
 from ember.promql.engine import Engine
 from ember.remote.read_client import RemoteReadClient, clients_from_config
 from ember.remote.receiver import read_route, write_route
+from ember.rules.manager import RuleManager
 from ember.scrape.manager import ScrapeManager
 from ember.scrape.metrics import ScrapeCollector
 from ember.storage.fanout import FanoutQueryable
@@ -51,7 +53,6 @@ log = logging.getLogger("ember.server")
 
 # Sections this build cannot act on yet: refused by name rather than silently ignored.
 UNSUPPORTED_SECTIONS = {
-    "rule_files": "rule_files",
     "remote_write_configs": "remote_write",
 }
 AGENT_REFUSED_SECTIONS = {"rule_files": "rule_files", "remote_read_configs": "remote_read"}
@@ -179,12 +180,37 @@ class Server:
         self.ctx.walreplay = self.replay_progress.as_dict
         self._uvicorn: _Uvicorn | None = None
         self.scrape: ScrapeManager | None = None
+        self.rules: RuleManager | None = None
         self._db_metrics = SelfMetrics(_LazyDB(self.gate))
         self._db_metrics.registry.register(ScrapeCollector(lambda: self.scrape))
         self.notifier = Notifier(self.config.alerting_config, self.config.global_config.external_labels,
                                  queue_capacity=options.notification_queue_capacity,
                                  registry=self._db_metrics.registry)
         self.ctx.notifier = self.notifier
+
+    def _rule_manager(self) -> RuleManager:
+        options = self.options
+        return RuleManager(
+            self.gate, self.ctx.storage, self.engine, external_labels=dict(self.config.global_config.external_labels),
+            external_url=self.external_url, notify=self.notifier.send,
+            for_outage_tolerance_s=options.for_outage_tolerance_s, for_grace_period_s=options.for_grace_period_s,
+            resend_delay_s=options.resend_delay_s,
+        )
+
+    async def _update_rules(self, config: Config) -> None:
+        assert self.rules is not None
+        settings = config.global_config
+        await self.rules.update(list(config.rule_files), int(settings.evaluation_interval),
+                                int(settings.rule_query_offset), external_labels=dict(settings.external_labels),
+                                external_url=self.external_url)
+
+    @property
+    def external_url(self) -> str:
+        """`--web.external-url`, or Prometheus's default: this host's name and the listen port."""
+        if self.options.external_url:
+            return self.options.external_url.rstrip("/")
+        port = self.options.listen_address.rpartition(":")[2]
+        return f"http://{socket.gethostname()}:{port}"
 
     def _storage_open(self) -> bool:
         return self.gate.db is not None or self.agent_db is not None
@@ -219,6 +245,8 @@ class Server:
             self.ctx.storage = self._queryable()
         self.ctx.config_text = text
         self.ctx.external_labels = dict(config.global_config.external_labels)
+        if self.rules is not None:  # first: invalid rule files fail the reload before anything changes
+            await self._update_rules(config)
         await self.notifier.apply_config(config.alerting_config, config.global_config.external_labels)
         if self.scrape is not None:
             await self.scrape.apply_config(config)
@@ -252,11 +280,16 @@ class Server:
             self.scrape = ScrapeManager(appendable)
             self.ctx.scrape = self.scrape
             await self.scrape.apply_config(self.config)
+            if not self.options.agent:
+                self.rules = self.ctx.rules = self._rule_manager()
+                await self._update_rules(self.config)
             log.info("TSDB ready; listening on %s", self.options.listen_address)
             await serving
         finally:
             self.request_shutdown()
             await asyncio.gather(serving, return_exceptions=True)
+            if self.rules is not None:
+                await self.rules.stop()
             await self.notifier.stop()
             if self.scrape is not None:
                 await self.scrape.stop()

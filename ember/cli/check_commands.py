@@ -1,4 +1,4 @@
-"""`ember check config|metrics`: validate files as `promtool check` does."""
+"""`ember check config|rules|metrics`: validate files as `promtool check` does."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ def register(commands: Any) -> None:
     config = check.add_parser("config", help="check prometheus.yml files")
     config.add_argument("files", nargs="+")
     config.set_defaults(handler=run_check_config)
+    rules = check.add_parser("rules", help="check rule files")
+    rules.add_argument("files", nargs="+")
+    rules.set_defaults(handler=run_check_rules)
     metrics = check.add_parser("metrics", help="check an exposition body read from standard input")
     metrics.add_argument("--format", choices=("text", "openmetrics"), default="text")
     metrics.set_defaults(handler=run_check_metrics)
@@ -22,6 +25,14 @@ def run_check_config(args: argparse.Namespace) -> int:
     from ember.config.check import check_config
 
     return check_config(list(args.files))
+
+
+def run_check_rules(args: argparse.Namespace) -> int:
+    import sys
+
+    from ember.rules.check import check_rules
+
+    return check_rules(list(args.files), sys.stdout, sys.stderr)
 
 
 def run_check_metrics(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""`ember test promql FILE...`: run Prometheus's PromQL test scripts."""
+"""`ember test promql|rules FILE...`: PromQL test scripts and rule unit tests, as promtool runs them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ def register(commands: Any) -> None:
     promql.add_argument("--storage", choices=("tsdb", "reference"), default="tsdb",
                         help="load the scripts' data into Ember's TSDB (default) or the plain reference storage")
     promql.set_defaults(handler=run_test_promql)
+    rules = test.add_parser("rules", help="run rule unit tests (promtool's test rules format)")
+    rules.add_argument("files", nargs="+")
+    rules.add_argument("--run", default=None, help="only test groups whose name matches this regular expression")
+    rules.set_defaults(handler=run_test_rules)
 
 
 def run_test_promql(args: argparse.Namespace) -> int:
@@ -22,3 +26,9 @@ def run_test_promql(args: argparse.Namespace) -> int:
 
     factory = ScratchDatabase if args.storage == "tsdb" else default_storage
     return run_files(list(args.files), out=sys.stdout, storage_factory=factory)
+
+
+def run_test_rules(args: argparse.Namespace) -> int:
+    from ember.rules.unit_test import run_rule_tests
+
+    return run_rule_tests(list(args.files), out=sys.stdout, run=args.run)

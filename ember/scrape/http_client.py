@@ -77,10 +77,12 @@ class ScrapeClient:
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             headers, basic = _headers_and_auth(self._config)
+            if basic is not None:
+                headers["Authorization"] = aiohttp.encode_basic_auth(*basic)
             connector = aiohttp.TCPConnector(limit=0, ssl=_tls(self._config))
             self._session = aiohttp.ClientSession(
-                connector=connector, headers=headers, auth=aiohttp.BasicAuth(*basic) if basic else None,
-                auto_decompress=False, trust_env=self._config.proxy_from_environment, read_bufsize=READ_CHUNK,
+                connector=connector, headers=headers, auto_decompress=False,
+                trust_env=self._config.proxy_from_environment, read_bufsize=READ_CHUNK,
             )
         return self._session
 

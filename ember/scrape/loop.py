@@ -158,12 +158,14 @@ class ScrapeLoop:
         appender = self._appendable.appender()
         self._append_row(appender, t, current, scrape.values[rows])
         explicit = np.flatnonzero(stamped)
+        stamped_entries = [entries[i] for i in explicit.tolist()]
         if len(explicit):
-            self._append_explicit(appender, [entries[i] for i in explicit.tolist()],
-                                  scrape.timestamps_ms[explicit], scrape.values[explicit])
-        self._append_stale(appender, t, current)
+            self._append_explicit(appender, stamped_entries, scrape.timestamps_ms[explicit], scrape.values[explicit])
+        # Series with explicit timestamps get staleness markers only with track_timestamps_staleness.
+        tracked = current + stamped_entries if self.config.track_timestamps_staleness else current
+        self._append_stale(appender, t, tracked)
         appender.commit()
-        self._last = current
+        self._last = tracked
         self._series.retain(set(scrape.series_text))
         refs = refs_of(current)
         plain = not len(explicit) and refs is not None

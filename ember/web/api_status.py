@@ -10,8 +10,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ember.errors import EmberError
+from ember.rules.api_shapes import alerts_response, rules_response
 from ember.web.context import WebContext, build_info
-from ember.web.responses import success
+from ember.web.responses import error_response, success
 
 
 def _ctx(request: Request) -> WebContext:
@@ -106,11 +108,22 @@ async def targets(request: Request) -> Response:
 
 
 async def rules(request: Request) -> Response:
-    return success({"groups": []})
+    manager = _ctx(request).rules
+    if manager is None:
+        return success({"groups": []})
+    params = request.query_params
+    filters = {name: params.getlist(name) for name in ("type", "rule_name[]", "rule_group[]", "file[]")}
+    try:
+        return success(rules_response(manager, filters))
+    except EmberError as exc:
+        return error_response(exc)
 
 
 async def alerts(request: Request) -> Response:
-    return success({"alerts": []})
+    manager = _ctx(request).rules
+    if manager is None:
+        return success({"alerts": []})
+    return success(alerts_response(manager))
 
 
 async def alertmanagers(request: Request) -> Response:

@@ -3,37 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from ember.config.loader import load_config_text
 from ember.notifier import Notifier
+from tests.certificates import OPENSSL, self_signed_certificate
 from tests.notifier.fake_alertmanager import FakeAlertmanager, wait_until
 from tests.notifier.sample_alerts import firing_alert
 
-OPENSSL = shutil.which("openssl")
 pytestmark = [
     pytest.mark.server,
     pytest.mark.skipif(OPENSSL is None, reason="openssl is needed to make a test certificate"),
 ]
 
 
-def _self_signed_certificate(directory: Path) -> tuple[str, str]:
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [str(OPENSSL), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )
-    return str(cert), str(key)
-
-
 def test_tls_config_decides_trust(tmp_path: Path) -> None:
-    cert, key = _self_signed_certificate(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
 
     async def scenario() -> None:
         async with FakeAlertmanager(tls=(cert, key)) as am:

@@ -105,6 +105,24 @@ def test_vanished_series_get_a_staleness_marker(target: Target) -> None:
     assert _values(storage, "a_total") == [1.0, 2.0, 2.0]
 
 
+@pytest.mark.parametrize("track", [False, True])
+def test_explicit_timestamps_go_stale_only_when_tracked(target: Target, track: bool) -> None:
+    storage = ReferenceStorage()
+    target.body = b"a_total 1\nstamped 5 500000\n"
+
+    async def scenario() -> None:
+        loop = _loop(target, storage, f"    track_timestamps_staleness: {str(track).lower()}\n")
+        await loop.scrape_once()
+        target.body = b"a_total 2\n"
+        await loop.scrape_once()
+
+    asyncio.run(scenario())
+    stamped = storage.querier().select([Matcher.equal("__name__", "stamped")], MIN_TIME, MAX_TIME)
+    timestamps, values = stamped.series(0)
+    assert timestamps[0] == 500_000 and values[0] == 5.0
+    assert is_stale(values[1:]).tolist() == ([True] if track else [])
+
+
 @pytest.mark.parametrize(
     ("setup", "error"),
     [
