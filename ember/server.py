@@ -32,6 +32,7 @@ from ember.notifier import Notifier, check_alerting_config
 from ember.promql.engine import Engine
 from ember.remote.read_client import RemoteReadClient, clients_from_config
 from ember.remote.receiver import read_route, write_route
+from ember.remote.sender import RemoteWriteStorage
 from ember.rules.manager import RuleManager
 from ember.scrape.manager import ScrapeManager
 from ember.scrape.metrics import ScrapeCollector
@@ -44,6 +45,7 @@ from ember.tsdb.options import DBOptions
 from ember.tsdb.querier import DBQuerier
 from ember.tsdb.stats import head_cardinality
 from ember.tsdb.wal_reader import ReplayProgress
+from ember.tsdb.wal_watcher import WalWatcher
 from ember.ui import ui_routes
 from ember.web.app import create_app
 from ember.web.context import WebContext
@@ -52,9 +54,6 @@ from ember.web.self_metrics import SelfMetrics
 log = logging.getLogger("ember.server")
 
 # Sections this build cannot act on yet: refused by name rather than silently ignored.
-UNSUPPORTED_SECTIONS = {
-    "remote_write_configs": "remote_write",
-}
 AGENT_REFUSED_SECTIONS = {"rule_files": "rule_files", "remote_read_configs": "remote_read"}
 AGENT_UNAVAILABLE = "unavailable with Prometheus Agent"
 
@@ -93,11 +92,12 @@ class ServeOptions:
     notification_queue_capacity: int = 10_000
     agent: bool = False
     agent_storage_path: str = "data-agent/"
+    remote_flush_deadline_s: float = 60.0
     flags: dict[str, str] = field(default_factory=dict)
 
 
 def check_supported(config: Config, *, agent: bool = False) -> None:
-    """Raises ConfigError naming the first section this build (or agent mode) cannot act on."""
+    """Raises ConfigError naming the first section agent mode cannot act on, or a bad alerting section."""
     if agent:
         alerting = config.alerting_config
         if alerting.alertmanagers or alerting.alert_relabel_configs:
@@ -105,9 +105,6 @@ def check_supported(config: Config, *, agent: bool = False) -> None:
         for attribute, name in AGENT_REFUSED_SECTIONS.items():
             if getattr(config, attribute):
                 raise ConfigError(f"field {name} is not allowed in agent mode")
-    for attribute, name in UNSUPPORTED_SECTIONS.items():
-        if getattr(config, attribute, None):
-            raise ConfigError(f"{config.source or 'config'}: {name} is not supported by this Ember build yet")
     check_alerting_config(config.alerting_config)
 
 
@@ -165,6 +162,7 @@ class Server:
         self.gate = StorageGate()
         self.agent_db: AgentDB | None = None
         self.remote_readers: list[RemoteReadClient] = []
+        self.remote_write: RemoteWriteStorage | None = None
         self.engine = Engine(lookback_delta_ms=options.query_lookback_delta_ms, timeout_s=options.query_timeout_s,
                              max_samples=options.query_max_samples)
         self.ctx = WebContext(
@@ -248,6 +246,8 @@ class Server:
         if self.rules is not None:  # first: invalid rule files fail the reload before anything changes
             await self._update_rules(config)
         await self.notifier.apply_config(config.alerting_config, config.global_config.external_labels)
+        if self.remote_write is not None:
+            await self.remote_write.apply_config(config.remote_write_configs, config.global_config.external_labels)
         if self.scrape is not None:
             await self.scrape.apply_config(config)
         log.info("configuration reloaded from %s", self.config_path)
@@ -276,6 +276,7 @@ class Server:
         serving = asyncio.ensure_future(self._uvicorn.serve())
         try:
             appendable = await self._open_storage()
+            await self._start_remote_write()  # before the first scrape, so the sender sees every sample
             await self.notifier.start()
             self.scrape = ScrapeManager(appendable)
             self.ctx.scrape = self.scrape
@@ -293,6 +294,8 @@ class Server:
             await self.notifier.stop()
             if self.scrape is not None:
                 await self.scrape.stop()
+            if self.remote_write is not None:
+                await self.remote_write.stop(flush_deadline_s=self.options.remote_flush_deadline_s)
             for reader in self.remote_readers:
                 reader.close()
             if self.gate.db is not None:
@@ -305,7 +308,7 @@ class Server:
     async def _reload_logged(self) -> None:
         try:
             await self.reload()
-        except ConfigError as exc:
+        except EmberError as exc:
             log.error("reload failed, keeping the old configuration: %s", exc)
 
     def _warm_up_queries(self) -> None:
@@ -327,12 +330,28 @@ class Server:
         """The database (or, in agent mode, the WAL-only storage), opened off the event loop."""
         if self.options.agent:
             self.agent_db = await asyncio.to_thread(
-                AgentDB.open, self.options.agent_storage_path, AgentOptions(),
+                AgentDB.open, self.options.agent_storage_path, AgentOptions(), keep_segment_from=self._wal_hold,
             )
             return self.agent_db
         self.gate.db = await asyncio.to_thread(self._open_db)
         await asyncio.to_thread(self._warm_up_queries)
         return self.gate.db
+
+    def _wal_hold(self) -> int | None:
+        """The lowest WAL segment the remote-write sender still has to read (None: nothing held)."""
+        return self.remote_write.lowest_segment_in_use() if self.remote_write is not None else None
+
+    async def _start_remote_write(self) -> None:
+        """Remote-write queues fed by watchers tailing the WAL, as Prometheus's are."""
+        storage = self.agent_db if self.agent_db is not None else self.gate.db
+        assert storage is not None
+        wal_dir = storage.wal_directory if isinstance(storage, AgentDB) else storage.directory / "wal"
+        if isinstance(storage, DB):
+            storage.wal_retention_hold = self._wal_hold
+        self.remote_write = RemoteWriteStorage(lambda sink, name: WalWatcher(wal_dir, sink, name),
+                                               registry=self._db_metrics.registry)
+        await self.remote_write.apply_config(self.config.remote_write_configs,
+                                             self.config.global_config.external_labels)
 
     def _open_db(self) -> DB:
         options = DBOptions(retention_ms=self.options.retention_ms, retention_bytes=self.options.retention_bytes)

@@ -45,6 +45,8 @@ def register(commands: Any) -> None:
     flag("--agent", "agent", action="store_true",
          help="agent mode: scrape, WAL and remote write only; no local queries, rules or alerts")
     flag("--storage.agent.path", "agent_storage_path", default="data-agent/", help="base path for agent storage")
+    flag("--storage.remote.flush-deadline", "remote_flush_deadline", default="1m",
+         help="how long to wait flushing remote-write samples on shutdown")
     flag("--log.level", "log_level", choices=["debug", "info", "warn", "error"], default="info")
     flag("--log.format", "log_format", choices=["logfmt", "json"], default="logfmt")
     serve.set_defaults(handler=run_serve)
@@ -84,6 +86,7 @@ def run_serve(args: argparse.Namespace) -> int:
         notification_queue_capacity=args.notification_queue_capacity,
         agent=args.agent,
         agent_storage_path=args.agent_storage_path,
+        remote_flush_deadline_s=parse_duration_ms(args.remote_flush_deadline) / 1000,
         flags=_flag_values(args),
     )
     # uvloop's event loop costs less CPU per request and per scrape than asyncio's own.

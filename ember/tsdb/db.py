@@ -11,6 +11,7 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,9 @@ class DB:
         self.blocks_lock = threading.Lock()
         self.wal: WAL
         self._maintenance: Maintenance | None = None
+        # The lowest WAL segment a reader outside the database (the remote-write sender) still needs;
+        # WAL truncation keeps it and every later segment.
+        self.wal_retention_hold: Callable[[], int | None] | None = None
         self._closed = False
 
     @classmethod

@@ -17,6 +17,7 @@ from ember.tsdb.checkpoint import checkpoint
 from ember.tsdb.column_group import ColumnGroup
 from ember.tsdb.compaction import clean_tombstones, compact, plan_compaction
 from ember.tsdb.retention import blocks_beyond_retention
+from ember.tsdb.wal import list_checkpoints
 
 if TYPE_CHECKING:
     from ember.tsdb.db import DB
@@ -113,7 +114,11 @@ class Maintenance:
         db = self._db
         wal = db.wal
         last = wal.cut_segment() - 1
-        if last < 0:
+        hold = db.wal_retention_hold() if db.wal_retention_hold is not None else None
+        if hold is not None:  # the remote-write sender still reads segment `hold`: keep it and later ones
+            last = min(last, hold - 1)
+        checkpoints = list_checkpoints(wal.directory)
+        if last < 0 or (checkpoints and last <= checkpoints[-1][0]):
             return
         registry = db.head.series
 

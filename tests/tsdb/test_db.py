@@ -169,3 +169,23 @@ def test_snapshot_is_a_readable_copy(tmp_path: Path) -> None:
         expected = _all(db)
     with DB.open(target, _options()) as copy:
         assert _all(copy) == expected
+
+
+@pytest.mark.parametrize("hold", [None, 0])
+def test_wal_truncation_keeps_segments_a_reader_holds(tmp_path: Path, hold: int | None) -> None:
+    from ember.tsdb.wal import list_segments
+
+    series = [Labels.from_strings("__name__", "m", "i", str(i)) for i in range(5)]
+    db = DB.open(tmp_path, _options(block_range_ms=HOUR))
+    first = list_segments(db.wal.directory)[0][0]
+    db.wal_retention_hold = None if hold is None else (lambda: first + hold)
+    for step in range(0, 4 * 60):
+        _scrape(db, series, step * 60_000, np.full(5, float(step)))
+    db.compact()
+    assert db.blocks
+    kept = [index for index, _ in list_segments(db.wal.directory)]
+    if hold is None:
+        assert first not in kept  # truncated up to the head cut
+    else:
+        assert kept[0] == first  # the held segment and everything after it survive
+    db.close()
