@@ -14,7 +14,7 @@ from urllib.parse import quote_plus
 
 import numpy as np
 
-from ember.errors import EmberError, ExecutionError
+from ember.errors import ExecutionError
 from ember.model.labels import METRIC_NAME, Labels
 from ember.model.samples import Float64Array, is_stale_value
 from ember.rules.alert import Alert
@@ -256,10 +256,9 @@ class TemplateQueryFunc:
         self._time_ms = time_ms
 
     def __call__(self, expr: str) -> list[tuple[Mapping[str, str], float]]:
-        try:
-            series, values = self._query(expr, self._time_ms)
-        except EmberError as exc:
-            raise TemplateError(f"error executing query: {exc}") from exc
+        # A failing query raises its EmberError; the template engine reports it as Prometheus does,
+        # "error calling query: <the query's error>".
+        series, values = self._query(expr, self._time_ms)
         return [(labels.to_dict(), value) for labels, value in zip(series, values.tolist(), strict=True)]
 
 

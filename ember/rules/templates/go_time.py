@@ -6,14 +6,15 @@ Times are always UTC here, as Prometheus's `toTime` returns them.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from ember.rules.templates.calls import TemplateFunction, function
-from ember.rules.templates.values import GoDuration, GoTime, go_duration_string
+from ember.rules.templates.values import CivilTime, GoDuration, GoTime, civil_time, go_duration_string
 
 _NS = 1_000_000_000
-_EPOCH = datetime.datetime(1970, 1, 1)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
+_WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 # Layout elements, longest first where one is a prefix of another (Go's nextStdChunk order).
 _ELEMENTS = (
     "January", "Jan", "Monday", "Mon", "MST",
@@ -25,22 +26,18 @@ _ELEMENTS = (
 _ZONES = {"MST": "UTC", "-07:00:00": "+00:00:00", "-070000": "+000000", "-07:00": "+00:00", "-0700": "+0000"}
 
 
-def _moment(value: GoTime) -> tuple[datetime.datetime, int]:
-    seconds, nanos = divmod(value.unix_nanos, _NS)
-    return _EPOCH + datetime.timedelta(seconds=seconds), nanos
-
-
-def _element_text(element: str, moment: datetime.datetime) -> str:
+def _element_text(element: str, moment: CivilTime) -> str:
     hour12 = moment.hour % 12 or 12
+    month, weekday = _MONTHS[moment.month - 1], _WEEKDAYS[moment.weekday]
     table = {
-        "January": moment.strftime("%B"),
-        "Jan": moment.strftime("%b"),
-        "Monday": moment.strftime("%A"),
-        "Mon": moment.strftime("%a"),
+        "January": month,
+        "Jan": month[:3],
+        "Monday": weekday,
+        "Mon": weekday[:3],
         "2006": f"{moment.year:04d}",
         "06": f"{moment.year % 100:02d}",
-        "002": f"{moment.timetuple().tm_yday:03d}",
-        "__2": f"{moment.timetuple().tm_yday:>3d}",
+        "002": f"{moment.year_day:03d}",
+        "__2": f"{moment.year_day:>3d}",
         "01": f"{moment.month:02d}",
         "1": str(moment.month),
         "02": f"{moment.day:02d}",
@@ -79,7 +76,8 @@ def _fraction_at(layout: str, index: int) -> int:
 
 def go_time_format(value: GoTime, layout: str) -> str:
     """Go's `Time.Format(layout)` for a UTC time."""
-    moment, nanos = _moment(value)
+    moment = civil_time(value.unix_nanos)
+    nanos = moment.nanosecond
     out: list[str] = []
     index = 0
     while index < len(layout):
@@ -104,7 +102,7 @@ def go_time_format(value: GoTime, layout: str) -> str:
 
 
 def _time_methods(value: GoTime) -> dict[str, TemplateFunction]:
-    moment, nanos = _moment(value)
+    moment = civil_time(value.unix_nanos)
     ns = value.unix_nanos
     table = [
         function("Format", ("string",), lambda layout: go_time_format(value, layout)),
@@ -120,14 +118,14 @@ def _time_methods(value: GoTime) -> dict[str, TemplateFunction]:
         function("After", ("time.Time",), lambda t: ns > t.unix_nanos),
         function("Equal", ("time.Time",), lambda t: ns == t.unix_nanos),
         function("Year", (), lambda: moment.year),
-        function("Month", (), lambda: moment.strftime("%B")),
+        function("Month", (), lambda: _MONTHS[moment.month - 1]),
         function("Day", (), lambda: moment.day),
         function("Hour", (), lambda: moment.hour),
         function("Minute", (), lambda: moment.minute),
         function("Second", (), lambda: moment.second),
-        function("Nanosecond", (), lambda: nanos),
-        function("YearDay", (), lambda: moment.timetuple().tm_yday),
-        function("Weekday", (), lambda: moment.strftime("%A")),
+        function("Nanosecond", (), lambda: moment.nanosecond),
+        function("YearDay", (), lambda: moment.year_day),
+        function("Weekday", (), lambda: _WEEKDAYS[moment.weekday]),
     ]
     return {entry.name: entry for entry in table}
 

@@ -106,9 +106,10 @@ def humanize_duration(value: Any) -> str:
     if abs(number) >= 1:
         sign = "-" if number < 0 else ""
         number = abs(number)
-        whole = int(number)
-        seconds, minutes = whole % 60, (whole // 60) % 60
-        hours, days = (whole // 3600) % 24, whole // 86400
+        # Go's int64(v): beyond int64 the amd64 conversion gives the minimum int64; Go's / and % truncate.
+        whole = int(number) if number < _INT64_MAX else -(2**63)
+        seconds, minutes = _go_rem(whole, 60), _go_rem(_go_div(whole, 60), 60)
+        hours, days = _go_rem(_go_div(whole, 3600), 24), _go_div(whole, 86400)
         if days:
             return f"{sign}{days}d {hours}h {minutes}m {seconds}s"
         if hours:
@@ -123,6 +124,15 @@ def humanize_duration(value: Any) -> str:
         prefix = candidate
         number *= 1000
     return f"{_g4(number)}{prefix}s"
+
+
+def _go_div(value: int, divisor: int) -> int:
+    quotient = abs(value) // divisor
+    return quotient if value >= 0 else -quotient
+
+
+def _go_rem(value: int, divisor: int) -> int:
+    return value - _go_div(value, divisor) * divisor
 
 
 def humanize_percentage(value: Any) -> str:

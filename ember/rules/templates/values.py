@@ -8,12 +8,11 @@ field access and error messages come out as Go's do.
 
 from __future__ import annotations
 
-import datetime
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 _NS_PER_SECOND = 1_000_000_000
 
@@ -88,6 +87,42 @@ def make_sample(labels: dict[str, str], value: float) -> GoStruct:
     return GoStruct("*template.sample", {"Labels": string_map(labels), "Value": value}, pointer=True)
 
 
+class CivilTime(NamedTuple):
+    """A UTC calendar time; `weekday` is 0 for Sunday as in Go."""
+
+    year: int
+    month: int
+    day: int
+    hour: int
+    minute: int
+    second: int
+    nanosecond: int
+    weekday: int
+    year_day: int
+
+
+def civil_time(unix_nanos: int) -> CivilTime:
+    """The proleptic Gregorian UTC time of a Unix timestamp, for any year (datetime stops at 9999)."""
+    seconds, nanos = divmod(unix_nanos, _NS_PER_SECOND)
+    days, rest = divmod(seconds, 86_400)
+    # Howard Hinnant's civil_from_days.
+    shifted = days + 719_468
+    era = shifted // 146_097
+    day_of_era = shifted - era * 146_097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    month_index = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * month_index + 2) // 5 + 1
+    month = month_index + 3 if month_index < 10 else month_index - 9
+    year = year_of_era + era * 400 + (month <= 2)
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    year_day = _DAYS_BEFORE_MONTH[month - 1] + day + (leap and month > 2)
+    return CivilTime(year, month, day, rest // 3600, rest // 60 % 60, rest % 60, nanos, (days + 4) % 7, year_day)
+
+
+_DAYS_BEFORE_MONTH = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+
+
 @dataclass(frozen=True)
 class GoTime:
     """A `*time.Time` in UTC with nanosecond precision, printed as Go's `Time.String()`."""
@@ -95,10 +130,9 @@ class GoTime:
     unix_nanos: int
 
     def __str__(self) -> str:
-        seconds, nanos = divmod(self.unix_nanos, _NS_PER_SECOND)
-        moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
-        fraction = f".{nanos:09d}".rstrip("0") if nanos else ""
-        return f"{moment:%Y-%m-%d %H:%M:%S}{fraction} +0000 UTC"
+        c = civil_time(self.unix_nanos)
+        fraction = f".{c.nanosecond:09d}".rstrip("0") if c.nanosecond else ""
+        return f"{c.year:04d}-{c.month:02d}-{c.day:02d} {c.hour:02d}:{c.minute:02d}:{c.second:02d}{fraction} +0000 UTC"
 
 
 @dataclass(frozen=True)

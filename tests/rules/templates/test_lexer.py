@@ -125,3 +125,16 @@ def test_complex_constants_and_dot_at_end_lex_as_numbers() -> None:
 
 def test_variables_may_be_any_alphanumeric_run() -> None:
     assert (Kind.VARIABLE, "$1x") in _kinds("{{ $1x }}")
+
+
+def test_newlines_inside_trim_markers_count_as_lines() -> None:
+    right = tokenize("{{ 1\n-}}{{ 2 }}")
+    assert [t.line for t in right if t.kind is Kind.NUMBER] == [1, 2]
+    left = tokenize("{{-\n/* unclosed")
+    assert (left[-2].kind, left[-2].value, left[-2].line) == (Kind.ERROR, "unclosed comment", 2)
+
+
+def test_long_tokens_are_described_by_their_first_ten_runes() -> None:
+    token = tokenize("{{ 日本日本日本日本日本x }}")[2]
+    assert token.describe() == '"日本日本日本日本日本"...'
+    assert tokenize("{{ abcdefghij }}")[2].describe() == '"abcdefghij"'

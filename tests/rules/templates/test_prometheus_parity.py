@@ -92,6 +92,7 @@ TEMPLATES = [
     "{{ humanizeDuration 90061 }} {{ humanizeDuration 0.1 }} {{ humanizeDuration 0.0001 }} {{ humanizeDuration 0 }}",
     "{{ humanizeDuration -183845 }} {{ humanizeDuration 899.99 }}",
     "{{ humanizeDuration 12.345 }} {{ humanizeDuration 60.5 }}",
+    "{{ humanizeDuration 1e300 }} {{ humanizeDuration -1e19 }} {{ humanizeDuration 9.3e18 }}",
     "{{ humanizePercentage 0.1234 }} {{ humanizePercentage -0.22222 }} {{ humanizePercentage 12345678 }}",
     '{{ humanizeTimestamp 1435065584.128 }} {{ humanizeTimestamp "0" }} {{ humanizeTimestamp -1 }}',
     '{{ query "metric" | first | value | humanize }} {{ query "up" | sortByLabel "job" | first | label "job" }}',

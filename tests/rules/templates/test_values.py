@@ -3,16 +3,20 @@ truthiness and type names."""
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ember.rules.templates.values import (
     GoDuration,
     GoTime,
     QueryResult,
     SafeHTML,
+    civil_time,
     format_float_shortest,
     format_for_output,
     format_value,
@@ -114,3 +118,23 @@ def test_sample_pointer_prints_dereferenced_at_top_level_and_with_ampersand_in_p
     assert format_value(sample) == "&{map[job:a] 2}"
     assert format_value(QueryResult([sample])).startswith("[0xc")
     assert format_for_output(None) == "<no value>"
+
+
+@settings(max_examples=300)
+@given(st.integers(min_value=-62_135_596_800, max_value=253_402_300_799), st.integers(0, 999_999_999))
+def test_civil_time_agrees_with_datetime(seconds: int, nanos: int) -> None:
+    moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
+    civil = civil_time(seconds * 1_000_000_000 + nanos)
+    assert (civil.year, civil.month, civil.day) == (moment.year, moment.month, moment.day)
+    assert (civil.hour, civil.minute, civil.second, civil.nanosecond) == (
+        moment.hour,
+        moment.minute,
+        moment.second,
+        nanos,
+    )
+    assert civil.weekday == (moment.isoweekday() % 7)
+    assert civil.year_day == moment.timetuple().tm_yday
+
+
+def test_times_beyond_datetime_range_still_print() -> None:
+    assert str(GoTime(400_000_000_000 * 1_000_000_000)).startswith("14645-")
