@@ -5,17 +5,15 @@ CPU-seconds (from /proc) per million samples sent, each side counting its own
 
     .venv/bin/python bench/remote_write_send.py [--targets 50] [--series 1000] [--seconds 60]
 
-The Ember side is a child process running the pieces `ember serve` wires (scrape manager -> TSDB ->
-WAL watcher -> sender), so the figure covers scraping, the WAL and sending, as Prometheus's does.
+Both sides are the real servers (`ember serve` and `prometheus`), so the figure covers scraping, the WAL
+and sending on each side.
 Last line: CPU-seconds per million samples sent for each, and the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,40 +36,7 @@ def config_text(address: str, targets: int, write_url: str, replica: str) -> str
             f"remote_write:\n  - url: {write_url}\n")
 
 
-async def ember_child(config_path: str, data_dir: str, counter_file: str) -> None:
-    """What `ember serve` runs for scraping and remote write, reporting samples sent once a second."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ember.config.loader import load_config
-    from ember.remote.sender import RemoteWriteStorage, SampleSink
-    from ember.scrape.manager import ScrapeManager
-    from ember.tsdb.db import DB
-    from ember.tsdb.wal_watcher import WalWatcher
-
-    config = load_config(config_path)
-    db = DB.open(data_dir)
-
-    def follower(sink: SampleSink, name: str) -> WalWatcher:
-        return WalWatcher(db.directory / "wal", sink, name)
-
-    storage = RemoteWriteStorage(follower)
-    await storage.apply_config(config.remote_write_configs, config.global_config.external_labels)
-    scrape = ScrapeManager(db)
-    await scrape.apply_config(config)
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    try:
-        while not stop.is_set():
-            sent = sum(s.value for m in storage.metrics.registry.collect() for s in m.samples
-                       if s.name == "prometheus_remote_storage_samples_total")
-            Path(counter_file).write_text(str(sent))
-            await asyncio.sleep(1)
-    finally:
-        await scrape.stop()
-        await storage.stop(flush_deadline_s=5)
-        db.close()
-
-
-def prometheus_sent(base: str) -> float:
+def samples_sent(base: str) -> float:
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
         return sum(float(line.split()[-1]) for line in response.read().decode().splitlines()
                    if line.startswith("prometheus_remote_storage_samples_total{"))
@@ -90,41 +55,37 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warm-up", type=float, default=15)
-    parser.add_argument("--ember-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.ember_child:
-        asyncio.run(ember_child(*args.ember_child))
-        return
     server = serve_targets(make_bodies(args.targets, args.series))
     address = f"127.0.0.1:{server.server_address[1]}"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        vm_port, prom_port = free_port(), free_port()
+        vm_port, prom_port, ember_port = free_port(), free_port(), free_port()
         vm_base = f"http://127.0.0.1:{vm_port}"
         write_url = f"{vm_base}/api/v1/write"
         (work / "ember.yml").write_text(config_text(address, args.targets, write_url, "ember"))
         (work / "prom.yml").write_text(config_text(address, args.targets, write_url, "prometheus"))
-        counter = work / "ember-sent"
         vm = subprocess.Popen([VM_BINARY, f"-httpListenAddr=127.0.0.1:{vm_port}", f"-storageDataPath={work / 'vm'}",
                                "-retentionPeriod=100y", "-search.latencyOffset=0", "-loggerLevel=ERROR"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         processes = {
-            "ember": subprocess.Popen([sys.executable, __file__, "--ember-child", str(work / "ember.yml"),
-                                       str(work / "ember"), str(counter)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+            "ember": subprocess.Popen(
+                [sys.executable, "-m", "ember", "serve", f"--config.file={work / 'ember.yml'}",
+                 f"--storage.tsdb.path={work / 'ember'}", f"--web.listen-address=127.0.0.1:{ember_port}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
             "prometheus": subprocess.Popen(
                 ["prometheus", f"--config.file={work / 'prom.yml'}", f"--storage.tsdb.path={work / 'prom'}",
                  f"--web.listen-address=127.0.0.1:{prom_port}"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         }
-        prom_base = f"http://127.0.0.1:{prom_port}"
+        bases = {"ember": f"http://127.0.0.1:{ember_port}", "prometheus": f"http://127.0.0.1:{prom_port}"}
 
         def sent() -> dict[str, float]:
-            return {"ember": float(counter.read_text() or 0) if counter.exists() else 0.0,
-                    "prometheus": prometheus_sent(prom_base)}
+            return {name: samples_sent(base) for name, base in bases.items()}
 
         try:
-            wait_ready(prom_base, processes["prometheus"])
+            for name, base in bases.items():
+                wait_ready(base, processes[name])
             time.sleep(args.warm_up)  # every target scraped, caches warm, queues in steady state
             cpu0 = {n: cpu_seconds(p.pid) for n, p in processes.items()}
             sent0 = sent()

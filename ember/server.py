@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import socket
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -56,6 +57,7 @@ log = logging.getLogger("ember.server")
 # Sections this build cannot act on yet: refused by name rather than silently ignored.
 AGENT_REFUSED_SECTIONS = {"rule_files": "rule_files", "remote_read_configs": "remote_read"}
 AGENT_UNAVAILABLE = "unavailable with Prometheus Agent"
+SWITCH_INTERVAL_S = 0.001
 
 
 WARM_UP_QUERIES = (
@@ -257,6 +259,9 @@ class Server:
             self._uvicorn.should_exit = True
 
     async def run(self) -> None:
+        # Query threads hold the GIL for up to the switch interval each time the event loop wants it
+        # back (after every socket read, every scrape); 1 ms instead of 5 keeps scrapes on schedule.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         host, _, port = self.options.listen_address.rpartition(":")
         extra: list[BaseRoute] = [] if self.options.agent else [read_route(self.gate)]
         if self.options.enable_remote_write_receiver:
