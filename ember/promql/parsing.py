@@ -7,8 +7,8 @@ import re
 import promql_parser
 
 from ember.errors import QueryParseError
+from ember.promql.parse_errors import locate
 
-_POSITION = re.compile(r"(?:position|pos)\D*(\d+)")
 _UNSUPPORTED_WORDS = re.compile(r"\b(anchored|smoothed|fill|fill_left|fill_right)\b")
 
 
@@ -23,12 +23,10 @@ def parse_query(text: str) -> object:
     try:
         node = promql_parser.parse(text)
     except (ValueError, TypeError, OverflowError) as exc:
-        message = str(exc)
-        found = _POSITION.search(message)
-        position = int(found.group(1)) if found else None
+        column, message = locate(text, str(exc))
         if _UNSUPPORTED_WORDS.search(text) or re.search(r"\[[^\]]*[-+*/%()]", text):
             message = (
                 f"unsupported PromQL construct (duration arithmetic, anchored/smoothed, fill): {message}"
             )
-        raise QueryParseError(f"1:1: parse error: {message}", position) from exc
+        raise QueryParseError(f"1:{column}: parse error: {message}", column - 1) from exc
     return node

@@ -195,6 +195,15 @@ def test_errors_have_the_same_type_and_status(servers: tuple[str, str], path: st
     assert (ember[0], ember[1]["status"], ember[1]["errorType"]) == (prom[0], prom[1]["status"], prom[1]["errorType"])
 
 
+@pytest.mark.parametrize("expr", [
+    "temperature +", "temperature room", "sum(temperature", "temperature)", 'temperature{room="a"',
+    "1 + ", "temperature 1", "rate(temperature[5m]",
+])
+def test_parse_errors_have_prometheus_position_and_message(servers: tuple[str, str], expr: str) -> None:
+    prom, ember = (_get(base, "/api/v1/query", {"query": expr, "time": T0}) for base in servers)
+    assert (ember[0], ember[1]["error"]) == (prom[0], prom[1]["error"])
+
+
 def test_grafana_data_source_sequence(servers: tuple[str, str]) -> None:
     """What Grafana's Prometheus data source asks, in order, when a dashboard loads."""
     answers = []
