@@ -61,18 +61,9 @@ def _skip(buf: U8, pos: int, end: int, wire: int) -> tuple[int, int]:
 
 
 @numba.njit(cache=True, nogil=True)
-def _grow(array: I64, used: int) -> I64:
-    if used < len(array):
-        return array
-    bigger = np.empty(max(16, 2 * len(array)), dtype=array.dtype)
-    bigger[: len(array)] = array
-    return bigger
-
-
-@numba.njit(cache=True, nogil=True)
 def _read_label(buf: U8, pos: int, end: int, spans: I64, base: int) -> int:
     """Fills spans[base:base+4] with the name and value byte ranges of the Label in buf[pos:end]."""
-    spans[base : base + 4] = pos
+    spans[base] = spans[base + 1] = spans[base + 2] = spans[base + 3] = pos
     while pos < end:
         key, pos, status = _varint(buf, pos, end)
         if status != OK:
@@ -94,9 +85,11 @@ def _read_label(buf: U8, pos: int, end: int, spans: I64, base: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def _read_sample(buf: U8, pos: int, end: int) -> tuple[float, int, int]:
-    """(value, timestamp, status) of the Sample in buf[pos:end]."""
-    value = 0.0
+def _read_sample(buf: U8, pos: int, end: int) -> tuple[int, int, int]:
+    """(byte offset of the value, or -1 when absent; timestamp; status) of the Sample in buf[pos:end].
+    The caller gathers the values' bytes afterwards in one vectorised step: building a float from bytes
+    here would cost an array per sample."""
+    value = -1
     stamp = 0
     while pos < end:
         key, pos, status = _varint(buf, pos, end)
@@ -105,7 +98,7 @@ def _read_sample(buf: U8, pos: int, end: int) -> tuple[float, int, int]:
         if key == (1 << 3) | 1:
             if pos + 8 > end:
                 return value, stamp, TRUNCATED
-            value = buf[pos : pos + 8].copy().view(np.float64)[0]
+            value = pos
             pos += 8
         elif key == (2 << 3):
             stamp, pos, status = _varint(buf, pos, end)
@@ -136,15 +129,20 @@ def _field(buf: U8, pos: int, end: int) -> tuple[int, int, int, int, int]:
 
 
 @numba.njit(cache=True, nogil=True)
-def decode_write_request(buf: U8) -> tuple[int, int, I64, I64, I64, I64, F64]:
+def decode_write_request(buf: U8) -> tuple[int, int, I64, I64, I64, I64, I64]:
     """(status, error position, label_offsets[series+1], label_spans[labels*4] (name start, name end,
-    value start, value end), sample_offsets[series+1], timestamps, values)."""
+    value start, value end), sample_offsets[series+1], timestamps, value_offsets (the byte offset of each
+    sample's little-endian float64 value, -1 when the sample has none)."""
     end = len(buf)
-    spans = np.empty(64, dtype=np.int64)
-    label_offsets = np.zeros(16, dtype=np.int64)
-    sample_offsets = np.zeros(16, dtype=np.int64)
-    timestamps = np.empty(64, dtype=np.int64)
-    values = np.empty(64, dtype=np.float64)
+    # Every TimeSeries, Label and Sample field takes at least two bytes (tag and length), so these sizes
+    # can never be outgrown: no reallocation inside the loop.
+    most = end // 2 + 1
+    spans = np.empty(4 * most, dtype=np.int64)
+    label_offsets = np.empty(most + 1, dtype=np.int64)
+    sample_offsets = np.empty(most + 1, dtype=np.int64)
+    label_offsets[0] = sample_offsets[0] = 0
+    timestamps = np.empty(most, dtype=np.int64)
+    values = np.empty(most, dtype=np.int64)  # byte offsets of the sample values, gathered by the caller
     n_series = n_labels = n_samples = 0
     pos = 0
     while pos < end:
@@ -161,26 +159,34 @@ def decode_write_request(buf: U8) -> tuple[int, int, I64, I64, I64, I64, F64]:
             if status != OK:
                 return status, inner, label_offsets[:1], spans[:0], sample_offsets[:1], timestamps[:0], values[:0]
             if kind == 1 and kind_wire == 2:
-                spans = _grow(spans, 4 * n_labels + 4)
                 status = _read_label(buf, a, b, spans, 4 * n_labels)
                 n_labels += 1
             elif kind == 2 and kind_wire == 2:
-                if n_samples >= len(timestamps):
-                    timestamps = _grow(timestamps, n_samples)
-                    bigger = np.empty(len(timestamps), dtype=np.float64)
-                    bigger[:n_samples] = values[:n_samples]
-                    values = bigger
                 values[n_samples], timestamps[n_samples], status = _read_sample(buf, a, b)
                 n_samples += 1
             if status != OK:
                 return status, inner, label_offsets[:1], spans[:0], sample_offsets[:1], timestamps[:0], values[:0]
         n_series += 1
-        label_offsets = _grow(label_offsets, n_series)
-        sample_offsets = _grow(sample_offsets, n_series)
         label_offsets[n_series] = n_labels
         sample_offsets[n_series] = n_samples
     return (OK, pos, label_offsets[: n_series + 1].copy(), spans[: 4 * n_labels].copy(),
             sample_offsets[: n_series + 1].copy(), timestamps[:n_samples].copy(), values[:n_samples].copy())
+
+
+@numba.njit(cache=True, nogil=True)
+def gather_words(buf: U8, offsets: I64) -> npt.NDArray[np.uint64]:
+    """The little-endian 64-bit word at each byte offset (0 where the offset is -1): a sample value's
+    bits, which the caller views as float64, so every bit pattern (staleness NaN, -0.0) survives."""
+    words = np.zeros(len(offsets), dtype=np.uint64)
+    for i in range(len(offsets)):
+        start = offsets[i]
+        if start < 0:
+            continue
+        word = np.uint64(0)
+        for k in range(8):
+            word |= np.uint64(buf[start + k]) << np.uint64(8 * k)
+        words[i] = word
+    return words
 
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)

@@ -90,12 +90,18 @@ def _labels_of(payload: bytes, bounds: list[list[int]]) -> Labels:
         raise BadDataError(f"invalid labels: {exc}") from None
 
 
+def _gather_values(buf: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """The float64 at each byte offset, bit for bit (0.0 where a sample had no value field)."""
+    return proto_kernels.gather_words(buf, offsets).view(np.float64)
+
+
 def decode_write_request(payload: bytes, cache: LabelsCache | None = None) -> DecodedWrite:
     buf = np.frombuffer(payload, dtype=np.uint8)
-    status, position, label_offsets, spans, sample_offsets, timestamps, values = \
+    status, position, label_offsets, spans, sample_offsets, timestamps, value_offsets = \
         proto_kernels.decode_write_request(buf)
     if status != proto_kernels.OK:
         raise BadDataError(f"proto: {_STATUS_TEXT.get(status, 'malformed message')} at byte {position}")
+    values = _gather_values(buf, value_offsets)
     offsets = label_offsets.tolist()
     if cache is None:
         bounds = spans.reshape(-1, 4).tolist()
@@ -103,12 +109,12 @@ def decode_write_request(payload: bytes, cache: LabelsCache | None = None) -> De
         return DecodedWrite(built, sample_offsets, timestamps, values)
     first, second = (h.tolist() for h in proto_kernels.series_key_hashes(buf, label_offsets, spans))
     found = cache.lookup(first, second)
-    if None in found:
+    missing = [i for i, labels in enumerate(found) if labels is None]  # `None in` would call Labels.__eq__
+    if missing:
         bounds = spans.reshape(-1, 4).tolist()
-        for i, labels in enumerate(found):
-            if labels is None:
-                found[i] = fresh = _labels_of(payload, bounds[offsets[i]:offsets[i + 1]])
-                cache.put(first[i], second[i], fresh)
+        for i in missing:
+            found[i] = fresh = _labels_of(payload, bounds[offsets[i]:offsets[i + 1]])
+            cache.put(first[i], second[i], fresh)
     series: list[Labels] = found  # type: ignore[assignment]  # no None left
     return DecodedWrite(series, sample_offsets, timestamps, values)
 

@@ -94,3 +94,15 @@ def test_cached_decoding_equals_uncached_decoding(requests: list[list[dict[str, 
         series = [(Labels({"__name__": "m", **d}.items()), [1], [1.0]) for d in request]
         body = encode_body(series)
         assert decode_body(body, cache).series == decode_body(body).series == [s[0] for s in series]
+
+
+def test_a_sample_without_a_value_field_is_zero_and_staleness_bits_survive() -> None:
+    from ember.remote.write_codec import encode_field, encode_varint
+
+    labels = encode_field(1, encode_field(1, b"__name__") + encode_field(2, b"m"))
+    no_value = encode_field(2, b"\x10" + encode_varint(7))  # timestamp only: value takes protobuf's default
+    stale = encode_write_request([(Labels.from_strings("__name__", "s"), [8], [STALE_NAN])])
+    decoded = decode_write_request(encode_field(1, labels + no_value) + stale)
+    assert decoded.timestamps.tolist() == [7, 8]
+    assert decoded.values[0] == 0.0
+    assert decoded.values[1:].view(np.uint64).tolist() == [np.float64(STALE_NAN).view(np.uint64)]
