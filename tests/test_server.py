@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,27 +16,13 @@ import pytest
 
 import ember
 from ember.model.samples import is_stale
+from tests.local_servers import free_port, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
-def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "ember serve exited early"
-        try:
-            if httpx.get(f"{base}/-/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("ember serve never became ready")
 
 
 @pytest.fixture
@@ -52,7 +37,7 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def server(data_dir: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     config = tmp_path / "ember.yml"
-    base_port = _free_port()
+    base_port = free_port()
     config.write_text("global:\n  scrape_interval: 1s\n  external_labels:\n    site: test\n"
                       f"scrape_configs:\n  - job_name: ember\n    static_configs:\n"
                       f"      - targets: ['127.0.0.1:{base_port}']\n")
@@ -64,7 +49,7 @@ def server(data_dir: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Pop
     )
     base = f"http://127.0.0.1:{base_port}"
     try:
-        _wait_ready(base, process)
+        wait_ready(base, process)
         yield base, process, data_dir
     finally:
         if process.poll() is None:
@@ -104,7 +89,7 @@ def test_serves_queries_and_stops_cleanly_on_sigterm(server: tuple[str, subproce
 
 
 def _serve(config: Path, *args: str) -> tuple[str, subprocess.Popen[bytes]]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ember", "serve", f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}",
          *args],
@@ -112,7 +97,7 @@ def _serve(config: Path, *args: str) -> tuple[str, subprocess.Popen[bytes]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, process)
+        wait_ready(base, process)
     except BaseException:
         process.kill()
         raise
@@ -133,7 +118,7 @@ def test_agent_mode_refuses_sections_it_cannot_run(tmp_path: Path) -> None:
 
 @pytest.mark.server
 def test_agent_mode_scrapes_into_the_wal_and_refuses_queries(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "agent.yml"
     config.write_text(f"global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n"
                       f"    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n")
@@ -145,7 +130,7 @@ def test_agent_mode_scrapes_into_the_wal_and_refuses_queries(tmp_path: Path) -> 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, process)
+        wait_ready(base, process)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             targets = httpx.get(f"{base}/api/v1/targets").json()["data"]["activeTargets"]
@@ -189,7 +174,7 @@ def test_remote_read_fans_remote_data_into_queries(
 @pytest.mark.server
 def test_a_failing_remote_read_is_a_warning(tmp_path: Path) -> None:
     config = tmp_path / "reader.yml"
-    config.write_text(f"remote_read:\n  - url: http://127.0.0.1:{_free_port()}/api/v1/read\n")
+    config.write_text(f"remote_read:\n  - url: http://127.0.0.1:{free_port()}/api/v1/read\n")
     base, process = _serve(config, f"--storage.tsdb.path={tmp_path / 'empty'}")
     try:
         body = httpx.get(f"{base}/api/v1/query", params={"query": "temperature"}).json()

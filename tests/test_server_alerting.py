@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.local_servers import free_port, wait_ready
 from tests.notifier.test_real_alertmanager import ALERTMANAGER, alertmanager  # noqa: F401 (a fixture)
-from tests.test_server import _free_port, _wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = [
@@ -98,7 +98,7 @@ scrape_configs:
   - job_name: flaky
     static_configs: [{{targets: ['{flaky.address}']}}]
 """)
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ember", "serve", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'd'}",
          f"--web.listen-address=127.0.0.1:{port}", "--web.external-url=http://ember.example:9090/"],
@@ -116,7 +116,7 @@ scrape_configs:
         return found
 
     try:
-        _wait_ready(base, process)
+        wait_ready(base, process)
         _until("the rule group to evaluate", lambda: httpx.get(f"{base}/api/v1/rules").json()["data"]["groups"])
         assert ember_alerts() == []
         flaky.down = True

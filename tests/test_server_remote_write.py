@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 import ember
+from tests.local_servers import free_port, wait_ready
 from tests.remote.sender.victoria import VictoriaMetrics, available
-from tests.test_server import _free_port, _wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.server, pytest.mark.skipif(not available(), reason="victoria-metrics is not installed")]
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.server, pytest.mark.skipif(not available(), reason="vi
 def _run_and_collect(tmp_path: Path, agent: bool) -> tuple[VictoriaMetrics, Path]:
     receiver = VictoriaMetrics(tmp_path / "vm")
     receiver.start()
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "prometheus.yml"
     config.write_text(f"""global:
   scrape_interval: 1s
@@ -45,7 +45,7 @@ remote_write:
          *storage], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
-        _wait_ready(f"http://127.0.0.1:{port}", process)
+        wait_ready(f"http://127.0.0.1:{port}", process)
         time.sleep(4)  # a few scrapes
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
         assert "prometheus_remote_storage_samples_total" in metrics

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 
 from ember.config.loader import load_config_text
 from ember.notifier import Notifier
+from tests.local_servers import free_port
 from tests.notifier.sample_alerts import firing_alert, resolved_alert
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
@@ -29,10 +29,6 @@ pytestmark = [
 MINIMAL_CONFIG = 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n'
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -40,7 +36,7 @@ def alertmanager(tmp_path: Path) -> Iterator[str]:
     """A running Alertmanager on a free loopback port, killed afterwards; yields its host:port."""
     config = tmp_path / "alertmanager.yml"
     config.write_text(MINIMAL_CONFIG)
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     log = (tmp_path / "alertmanager.log").open("wb")
     process = subprocess.Popen(
         [ALERTMANAGER, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",

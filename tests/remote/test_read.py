@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from ember.remote.write_codec import DecodedWrite, decode_write_request
 from ember.testing import ReferenceStorage
 from ember.web.app import create_app
 from ember.web.context import WebContext
+from tests.local_servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -69,10 +69,6 @@ def test_read_returns_matching_series_bit_exact() -> None:
     assert client.post("/api/v1/read", content=b"garbage").status_code == 400
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait(url: str) -> None:
@@ -97,7 +93,7 @@ def test_prometheus_reads_from_ember(tmp_path: Path) -> None:
                     str(tmp_path / "ember")], check=True, cwd=REPO)
     empty = tmp_path / "empty.yml"
     empty.write_text("global:\n  scrape_interval: 1m\n")
-    ember_port, prom_port = _free_port(), _free_port()
+    ember_port, prom_port = free_port(), free_port()
     prom_config = tmp_path / "prom.yml"
     prom_config.write_text(f"remote_read:\n  - url: http://127.0.0.1:{ember_port}/api/v1/read\n    read_recent: true\n")
     processes = [

@@ -41,6 +41,7 @@ from ember.storage.interface import MAX_TIME, MIN_TIME, Appender
 from ember.storage.series_set import SeriesSet
 from ember.testing import ReferenceStorage
 from ember.testing.storage_suite import UP_A, UP_B, StorageConformance
+from tests.local_servers import free_port
 
 URL = "http://testserver/api/v1/read"
 ALL = [Matcher.regex("__name__", ".+")]
@@ -226,10 +227,6 @@ class TestRemoteReadConformance(StorageConformance):
 
 
 # ----------------------------------------------------------------------------- real HTTP servers
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -241,7 +238,7 @@ def served() -> Iterator[tuple[ReferenceStorage, str]]:
         return PlainTextResponse("no", status_code=503)
 
     app = Starlette(routes=[read_route(storage), Route("/teapot", teapot, methods=["POST"])])
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -289,7 +286,7 @@ def test_reading_a_real_prometheus(tmp_path: Path) -> None:
     data = tmp_path / "prom"
     subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
                    check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "prom.yml"
     config.write_text("global:\n  scrape_interval: 1m\n")
     process = subprocess.Popen(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={data}",

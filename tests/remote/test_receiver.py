@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from ember.tsdb.db import DB
 from ember.tsdb.options import DBOptions
 from ember.web.app import create_app
 from ember.web.context import WebContext
+from tests.local_servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 UP = Labels.from_strings("__name__", "up", "job", "remote")
@@ -71,10 +71,6 @@ def test_receiver_is_off_unless_enabled(tmp_path: Path) -> None:
         assert client.post("/api/v1/write", content=encode_body([(UP, [1], [1.0])])).status_code in (404, 405)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(data: Path, port: int) -> subprocess.Popen[bytes]:
@@ -96,7 +92,7 @@ def _start(data: Path, port: int) -> subprocess.Popen[bytes]:
 
 @pytest.mark.server
 def test_sigkill_while_receiving_keeps_every_acknowledged_sample(tmp_path: Path) -> None:
-    data, port = tmp_path / "data", _free_port()
+    data, port = tmp_path / "data", free_port()
     series = [Labels.from_strings("__name__", "rw", "i", str(i)) for i in range(50)]
     acknowledged: list[int] = []
     for cycle in range(3):

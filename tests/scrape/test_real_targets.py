@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,12 +21,7 @@ from ember.scrape.loop import ScrapeLoop
 from ember.scrape.target import populate_target
 from ember.storage.interface import MAX_TIME, MIN_TIME
 from ember.testing import ReferenceStorage
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.local_servers import free_port
 
 
 def _scrape_twice(address: str) -> tuple[ReferenceStorage, list[str]]:
@@ -54,7 +48,7 @@ def test_prometheus_client_app() -> None:
     latency = Histogram("app_latency_seconds", "Latency.", registry=registry)
     requests.labels("/").inc(3)
     latency.observe(0.2)
-    port = _free_port()
+    port = free_port()
     server, _thread = start_http_server(port, addr="127.0.0.1", registry=registry)
     try:
         storage, errors = _scrape_twice(f"127.0.0.1:{port}")
@@ -75,7 +69,7 @@ def node_exporter() -> Iterator[str]:
     binary = shutil.which("prometheus-node-exporter")
     if binary is None:
         pytest.skip("prometheus-node-exporter not installed (Debian package prometheus-node-exporter)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([binary, f"--web.listen-address=127.0.0.1:{port}"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     address = f"127.0.0.1:{port}"

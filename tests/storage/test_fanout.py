@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from ember.storage.interface import MAX_TIME, MIN_TIME
 from ember.storage.series_set import SeriesSet
 from ember.testing import ReferenceStorage
 from ember.testing.storage_suite import UP_A, UP_B, StorageConformance
+from tests.local_servers import free_port, wait_ready
 
 ALL = [Matcher.regex("__name__", ".+")]
 SERIES = [Labels.from_strings("__name__", "requests", "pod", str(i)) for i in range(4)]
@@ -184,13 +184,13 @@ def test_promql_fans_in_a_real_prometheus_holding_the_older_data(tmp_path: Path)
     data = tmp_path / "prom"
     subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
                    check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     (tmp_path / "prom.yml").write_text("global:\n  scrape_interval: 1m\n")
     process = subprocess.Popen(["prometheus", f"--config.file={tmp_path / 'prom.yml'}", f"--storage.tsdb.path={data}",
                                 f"--web.listen-address=127.0.0.1:{port}"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_ready(f"http://127.0.0.1:{port}")
+        wait_ready(f"http://127.0.0.1:{port}")
         remote = RemoteReadClient(RemoteReadConfig(url=f"http://127.0.0.1:{port}/api/v1/read"),
                                   local_start_time=lambda: start + 540_000)
         fanout = FanoutQueryable(local, [remote])
@@ -205,21 +205,3 @@ def test_promql_fans_in_a_real_prometheus_holding_the_older_data(tmp_path: Path)
     finally:
         process.terminate()
         process.wait(30)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/-/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{base} never became ready")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from ember.promql.engine import Engine
 from ember.testing import ReferenceStorage
 from ember.web.app import create_app
 from ember.web.context import WebContext
+from tests.local_servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 HASH = bcrypt.hashpw(b"s3cret", bcrypt.gensalt(4)).decode()
@@ -54,10 +54,6 @@ def test_web_config_file_is_validated(tmp_path: Path) -> None:
         load_web_config(str(half))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.server
@@ -72,7 +68,7 @@ def test_tls_and_auth_through_ember_serve(tmp_path: Path) -> None:
                    f"basic_auth_users:\n  alice: '{HASH}'\n")
     config = tmp_path / "ember.yml"
     config.write_text("global:\n  scrape_interval: 1m\n")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ember", "serve", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'd'}",
          f"--web.listen-address=127.0.0.1:{port}", f"--web.config.file={web}"],

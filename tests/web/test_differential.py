@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.local_servers import free_port, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000  # seconds, a 2 h boundary minus nothing in particular
@@ -45,22 +45,8 @@ def _openmetrics() -> str:
     return "\n".join(lines) + "\n# EOF\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
-def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/-/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{base} never became ready")
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +60,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
                     str(work / "ember")], check=True, capture_output=True, cwd=REPO)
     config = work / "config.yml"
     config.write_text("global:\n  scrape_interval: 1m\n")
-    prom_port, ember_port = _free_port(), _free_port()
+    prom_port, ember_port = free_port(), free_port()
     processes = [
         subprocess.Popen(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={work / 'prom'}",
                           "--storage.tsdb.retention.time=100y", f"--web.listen-address=127.0.0.1:{prom_port}"],
@@ -87,8 +73,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     ]
     prom, ember = f"http://127.0.0.1:{prom_port}", f"http://127.0.0.1:{ember_port}"
     try:
-        _wait_ready(prom)
-        _wait_ready(ember)
+        wait_ready(prom)
+        wait_ready(ember)
         yield prom, ember
     finally:
         for process in processes:

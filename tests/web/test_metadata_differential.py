@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.test_differential import _free_port, _wait_ready
+from tests.local_servers import free_port, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -90,7 +90,7 @@ scrape_configs:
     metrics_path: /om
     static_configs: [{{targets: ["{address}"], labels: {{team: build}}}}]
 """)
-    prom_port, ember_port = _free_port(), _free_port()
+    prom_port, ember_port = free_port(), free_port()
     processes = [
         subprocess.Popen(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={work / 'prom'}",
                           f"--web.listen-address=127.0.0.1:{prom_port}"],
@@ -103,7 +103,7 @@ scrape_configs:
     bases = (f"http://127.0.0.1:{prom_port}", f"http://127.0.0.1:{ember_port}")
     try:
         for base in bases:
-            _wait_ready(base)
+            wait_ready(base)
             _wait_scraped(base)
         yield bases
     finally:

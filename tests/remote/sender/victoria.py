@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from tests.local_servers import free_port
 
 BINARY = shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics"
 
@@ -21,16 +22,12 @@ def available() -> bool:
     return Path(BINARY).is_file()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class VictoriaMetrics:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.write_url = f"{self.base}/api/v1/write"
         self._process: subprocess.Popen[bytes] | None = None
