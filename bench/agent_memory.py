@@ -18,28 +18,24 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.peers import free_port, wait_ready
+from bench.peers import free_port, serve_exposition, wait_ready
 from ember.model.labels import Labels
 from ember.model.samples import SampleBatch
 from ember.storage.interface import AppendOptions
 
 MIB = 2**20
 
-
 def rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize()
-
 
 def _pid_rss(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -47,14 +43,12 @@ def _pid_rss(pid: int) -> int:
             return int(line.split()[1]) * 1024
     return 0
 
-
 def _series_labels(target: int, series: int) -> list[Labels]:
     return [
         Labels.from_strings("__name__", f"metric_{j % 100}", "instance", f"host-{target}:9100", "job", "node",
                             "series", str(j))
         for j in range(series)
     ]
-
 
 def run_child(kind: str, targets: int, series: int, steps: int) -> None:
     """Loads one storage in this process and prints its memory figures as JSON."""
@@ -95,7 +89,6 @@ def run_child(kind: str, targets: int, series: int, steps: int) -> None:
         storage.close()  # type: ignore[attr-defined]
     print(json.dumps({"rss": after, "labels": with_labels - before, "growth": after - with_labels, "peak": peak}))
 
-
 def _measure_ember(kind: str, args: argparse.Namespace) -> dict[str, int]:
     output = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--targets", str(args.targets), "--series", str(args.series),
@@ -104,7 +97,6 @@ def _measure_ember(kind: str, args: argparse.Namespace) -> dict[str, int]:
     ).stdout
     return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
-
 def _exposition(targets: int, series: int) -> bytes:
     lines = []
     for target in range(targets):
@@ -112,28 +104,18 @@ def _exposition(targets: int, series: int) -> bytes:
             lines.append(f'metric_{j % 100}{{host="host-{target}:9100",series="{j}"}} {j}\n')
     return "".join(lines).encode()
 
-
 def _measure_prometheus(args: argparse.Namespace) -> int | None:
     """RSS of Prometheus 2.42 in agent mode after `steps` scrapes of the same number of series."""
     body = _exposition(args.targets, args.series)
 
-    class Handler(BaseHTTPRequestHandler):
-        scrapes = 0
+    scrapes = [0]
 
-        def do_GET(self) -> None:
-            Handler.scrapes += 1
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
+    def body_for(path: str) -> bytes:
+        scrapes[0] += 1
+        return body
 
     target_port, prom_port = free_port(), free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", target_port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_exposition(body_for, target_port)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "prometheus.yml"
         config.write_text(
@@ -152,7 +134,7 @@ def _measure_prometheus(args: argparse.Namespace) -> int | None:
         try:
             wait_ready(f"http://127.0.0.1:{prom_port}", process)
             deadline = time.monotonic() + 120
-            while Handler.scrapes < args.steps + 1 and time.monotonic() < deadline:
+            while scrapes[0] < args.steps + 1 and time.monotonic() < deadline:
                 time.sleep(0.2)
             time.sleep(1.0)  # let the last scrape's append finish
             urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/-/ready", timeout=5).close()
@@ -161,7 +143,6 @@ def _measure_prometheus(args: argparse.Namespace) -> int | None:
             process.terminate()
             process.wait(30)
             server.shutdown()
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -187,7 +168,6 @@ def main() -> None:
     print(f"agent_rss_mib={agent['rss'] / MIB:.0f} db_rss_mib={db['rss'] / MIB:.0f} "
           f"agent_growth_mib={agent['growth'] / MIB:.0f} db_growth_mib={db['growth'] / MIB:.0f} "
           f"db/agent_growth={db['growth'] / max(agent['growth'], 1):.1f} {peer}")
-
 
 if __name__ == "__main__":
     main()

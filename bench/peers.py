@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -43,3 +46,27 @@ def peak_rss_bytes(pid: int) -> int:
         if line.startswith("VmHWM"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def serve_exposition(body_for: Callable[[str], bytes], port: int = 0) -> ThreadingHTTPServer:
+    """A keep-alive HTTP/1.1 server (as Go exporters are) answering every GET with `body_for(path)` in the
+    text format, on a thread; `server.server_address[1]` is its port."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            body = body_for(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -18,16 +18,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from peers import cpu_seconds, free_port, wait_ready
+from peers import cpu_seconds, free_port, serve_exposition, wait_ready
 
 from ember.model import Labels, SampleBatch
 from ember.promql.engine import Engine
@@ -118,25 +117,11 @@ def serve_target() -> ThreadingHTTPServer:
     bodies = [exposition_body(step) for step in (1, 2, 3, 4)]
     counter = [0]
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def body_for(path: str) -> bytes:
+        counter[0] += 1
+        return bodies[counter[0] % len(bodies)]
 
-        def do_GET(self) -> None:
-            counter[0] += 1
-            body = bodies[counter[0] % len(bodies)]
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve_exposition(body_for)
 
 
 def start_prometheus(workdir: Path, target: str, rules_path: Path | None) -> tuple[subprocess.Popen[bytes], str]:

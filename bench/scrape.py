@@ -13,13 +13,12 @@ import argparse
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from peers import cpu_seconds, free_port, wait_ready
+from peers import cpu_seconds, free_port, serve_exposition, wait_ready
 
 
 def make_bodies(targets: int, series: int) -> list[list[bytes]]:
@@ -37,28 +36,15 @@ def make_bodies(targets: int, series: int) -> list[list[bytes]]:
 
 
 def serve_targets(bodies: list[list[bytes]]) -> ThreadingHTTPServer:
+    """Target k at /metrics/k, alternating between its two bodies."""
     counters = [0] * len(bodies)
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as real exporters (Go's net/http) do
+    def body_for(path: str) -> bytes:
+        index = int(path.rsplit("/", 1)[-1])
+        counters[index] += 1
+        return bodies[index][counters[index] % 2]
 
-        def do_GET(self) -> None:
-            index = int(self.path.rsplit("/", 1)[-1])
-            counters[index] += 1
-            body = bodies[index][counters[index] % 2]
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve_exposition(body_for)
 
 
 def config_text(address: str, targets: int) -> str:
