@@ -29,6 +29,7 @@ from ember.storage.interface import DEFAULT_APPEND_OPTIONS, MAX_TIME, MIN_TIME, 
 from ember.timeutil import now_ms
 from ember.tsdb import append_kernels as kernels
 from ember.tsdb.agent_series import AgentSeries, BoolArray, ForgottenSeries
+from ember.tsdb.appender import add_status_counts
 from ember.tsdb.checkpoint import checkpoint
 from ember.tsdb.dir_lock import DirLock
 from ember.tsdb.wal import WAL
@@ -112,13 +113,6 @@ def _classify(series: AgentSeries, staged: _Staged, *, commit: bool) -> npt.NDAr
     return status
 
 
-def _count(result: AppendResult, status: npt.NDArray[np.int8]) -> None:
-    counts = np.bincount(status, minlength=8).tolist()
-    result.accepted += counts[kernels.ACCEPT] + counts[kernels.NOOP_DUPLICATE]
-    result.out_of_order += counts[kernels.OUT_OF_ORDER]
-    result.duplicate += counts[kernels.DUPLICATE]
-
-
 class AgentAppender:
     """Stages batches; `commit` re-validates them under the lock and writes them to the WAL."""
 
@@ -145,7 +139,7 @@ class AgentAppender:
                              options.group, distinct)
             status = _classify(db.series, staged, commit=False)
         result = AppendResult(refs=refs)
-        _count(result, status)
+        add_status_counts(result, status)
         self._staged.append(staged)
         return result
 
@@ -300,7 +294,7 @@ class AgentDB:
             staged = _Staged(staged.sample_refs[live], staged.sample_refs[live], staged.timestamps[live],
                              staged.values[live], None, None, False)
         status = _classify(self.series, staged, commit=True)
-        _count(result, status)
+        add_status_counts(result, status)
         accepted = status == kernels.ACCEPT
         if not accepted.any():
             return []

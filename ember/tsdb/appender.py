@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from ember.model.samples import Float64Array, Int64Array, SampleBatch
 from ember.storage.interface import DEFAULT_APPEND_OPTIONS, AppendOptions, AppendResult
 from ember.tsdb import append_kernels as kernels
-from ember.tsdb.head import Classified, WalRecord
+from ember.tsdb.head import WalRecord
 from ember.tsdb.wal_records import encode_record
 
 if TYPE_CHECKING:
@@ -29,8 +30,9 @@ class _Staged:
     order: Int64Array | None  # argsort of `refs` when they are distinct (a scrape row), else None
 
 
-def _count(result: AppendResult, classified: Classified) -> None:
-    counts = classified.counts()
+def add_status_counts(result: AppendResult, status: npt.NDArray[np.int8]) -> None:
+    """Adds per-sample verdicts (`append_kernels` status codes) to the result's counts."""
+    counts = np.bincount(status, minlength=8).tolist()
     result.accepted += counts[kernels.ACCEPT] + counts[kernels.ACCEPT_OUT_OF_ORDER] + counts[kernels.NOOP_DUPLICATE]
     result.out_of_order += counts[kernels.OUT_OF_ORDER]
     result.duplicate += counts[kernels.DUPLICATE]
@@ -69,7 +71,7 @@ class DBAppender:
                 sample_refs, batch.timestamps, batch.values, commit=False, distinct=order is not None
             )
         result = AppendResult(refs=refs)
-        _count(result, classified)
+        add_status_counts(result, classified.status)
         self._staged.append(
             _Staged(refs, sample_refs, batch.timestamps, batch.values, batch.aligned_timestamp, options.group, order)
         )
@@ -101,7 +103,7 @@ class DBAppender:
         classified = head.classify(
             staged.sample_refs, staged.timestamps, staged.values, commit=True, distinct=distinct
         )
-        _count(result, classified)
+        add_status_counts(result, classified.status)
         status = classified.status
         accepted = (status == kernels.ACCEPT) | (status == kernels.ACCEPT_OUT_OF_ORDER)
         if not accepted.any():

@@ -52,10 +52,6 @@ class Classified:
 
     status: np.ndarray  # type: ignore[type-arg]
 
-    def counts(self) -> list[int]:
-        """How many samples got each status code (indexed by code)."""
-        return np.bincount(self.status, minlength=8).tolist()  # type: ignore[no-any-return]
-
 
 WalRecord = SeriesRecord | SeriesSetRecord | GroupSamplesRecord | SamplesRecord
 
