@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,15 +13,13 @@ from ember.rules.check import check_rules
 
 CHECK = Path(__file__).parent / "fixtures" / "check"
 PROMTOOL = shutil.which("promtool")
-# Ember's PromQL parser reports a parse error's position as 1:1 where Prometheus's points at the token.
-_PARSE_POSITION = re.compile(r"\d+:\d+: parse error")
 
 
 def _ember(names: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
     monkeypatch.chdir(CHECK)
     out, err = io.StringIO(), io.StringIO()
     code = check_rules(names, out, err)
-    return code, out.getvalue(), _PARSE_POSITION.sub("L:C: parse error", err.getvalue())
+    return code, out.getvalue(), err.getvalue()
 
 
 def test_valid_file(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,7 +32,7 @@ def test_invalid_file_lists_every_error_and_exits_1(monkeypatch: pytest.MonkeyPa
     assert out == "Checking invalid.yml\n\nChecking valid.yml\n  SUCCESS: 3 rules found\n\n"
     assert err.splitlines() == [
         "  FAILED:",
-        'invalid.yml: 5:15: group "broken", rule 1, "job:up:sum": could not parse expression: L:C: parse error: '
+        'invalid.yml: 5:15: group "broken", rule 1, "job:up:sum": could not parse expression: 1:17: parse error: '
         "unclosed left parenthesis",
         "invalid.yml: 6:17: 7:16: group \"broken\", rule 2, \"AlsoAnAlert\": only one of 'record' and 'alert' "
         "must be set",
@@ -63,5 +60,4 @@ def test_same_as_promtool(names: list[str], monkeypatch: pytest.MonkeyPatch) -> 
     assert PROMTOOL is not None
     done = subprocess.run([PROMTOOL, "check", "rules", *names], cwd=CHECK, capture_output=True, text=True,
                           timeout=60, check=False)
-    expected = (done.returncode, done.stdout, _PARSE_POSITION.sub("L:C: parse error", done.stderr))
-    assert _ember(names, monkeypatch) == expected
+    assert _ember(names, monkeypatch) == (done.returncode, done.stdout, done.stderr)
