@@ -109,22 +109,42 @@ class ScrapeLoop:
     async def scrape_once(self) -> ScrapeOutcome:
         started = self._clock()
         t = int(started * 1000)
-        outcome = ScrapeOutcome()
+        fetched: tuple[bytes, str | None, str | None] | None = None
+        error = ""
         try:
-            body, content_type, encoding = await self._fetch()
-            if len(body) > INLINE_BODY_BYTES:
-                outcome = await asyncio.to_thread(self._ingest, t, body, content_type, encoding)
-            else:
-                outcome = self._ingest(t, body, content_type, encoding)
+            fetched = await self._fetch()
         except (EmberError, OSError, ValueError) as exc:
-            outcome.error = _describe(exc)
-            self._ingest_failure(t)
+            error = _describe(exc)
+        # As Prometheus, scrape_duration_seconds is the time to fetch the body, before it is appended.
         duration = self._clock() - started
-        self._report(t, duration, outcome)
+        if fetched is not None and len(fetched[0]) > INLINE_BODY_BYTES:
+            outcome = await asyncio.to_thread(self._store, t, duration, fetched)
+        else:
+            outcome = self._store(t, duration, fetched, error)
         self.health = "down" if outcome.error else "up"
         self.last_error = outcome.error
         self.last_scrape = started
         self.last_duration = duration
+        return outcome
+
+    def _store(self, t: int, duration: float, fetched: tuple[bytes, str | None, str | None] | None,
+               error: str = "") -> ScrapeOutcome:
+        """Appends the scrape's samples (or the staleness markers of a failed one) and the report series
+        through one appender: one commit, one WAL write per scrape."""
+        appender = self._appendable.appender()
+        outcome = ScrapeOutcome(error=error)
+        if fetched is not None:
+            try:
+                outcome = self._ingest(appender, t, *fetched)
+            except (EmberError, OSError, ValueError) as exc:
+                appender.rollback()
+                appender = self._appendable.appender()
+                outcome = ScrapeOutcome(error=_describe(exc))
+        if outcome.error:
+            self._append_failure(appender, t)
+        self._append_report(appender, t, np.array([0.0 if outcome.error else 1.0, duration, outcome.samples_scraped,
+                                                   outcome.samples_kept, outcome.series_added]))
+        appender.commit()
         return outcome
 
     async def _fetch(self) -> tuple[bytes, str | None, str | None]:
@@ -135,7 +155,8 @@ class ScrapeLoop:
         fetched = await self._client.fetch(self.target.url, headers, timeout, limit)
         return fetched.body, fetched.content_type, fetched.content_encoding
 
-    def _ingest(self, t: int, body: bytes, content_type: str | None, encoding: str | None) -> ScrapeOutcome:
+    def _ingest(self, appender: Appender, t: int, body: bytes, content_type: str | None,
+                encoding: str | None) -> ScrapeOutcome:
         fallback = parse_scrape_protocol(self.config.fallback_scrape_protocol) if \
             self.config.fallback_scrape_protocol else None
         limit = self.config.body_size_limit or DEFAULT_BODY_LIMIT
@@ -144,7 +165,7 @@ class ScrapeLoop:
         self.metadata = scrape.families
         steady = self._steady
         if steady is not None and scrape.series_text == steady.texts:
-            done = self._ingest_steady(t, steady, scrape.values)
+            done = self._ingest_steady(appender, t, steady, scrape.values)
             if done is not None:
                 return done
         entries, added = self._series.resolve(scrape.series_text, scrape.entries)
@@ -155,7 +176,6 @@ class ScrapeLoop:
         stamped = scrape.has_timestamp & kept if self.config.honor_timestamps else np.zeros(len(entries), bool)
         rows = np.flatnonzero(kept & ~stamped)
         current = [entries[i] for i in rows.tolist()]
-        appender = self._appendable.appender()
         self._append_row(appender, t, current, scrape.values[rows])
         explicit = np.flatnonzero(stamped)
         stamped_entries = [entries[i] for i in explicit.tolist()]
@@ -164,7 +184,6 @@ class ScrapeLoop:
         # Series with explicit timestamps get staleness markers only with track_timestamps_staleness.
         tracked = current + stamped_entries if self.config.track_timestamps_staleness else current
         self._append_stale(appender, t, tracked)
-        appender.commit()
         self._last = tracked
         self._series.retain(set(scrape.series_text))
         refs = refs_of(current)
@@ -172,18 +191,17 @@ class ScrapeLoop:
         self._steady = _Steady(scrape.series_text, rows, refs, outcome) if plain else None  # type: ignore[arg-type]
         return outcome
 
-    def _ingest_steady(self, t: int, steady: _Steady, values: np.ndarray) -> ScrapeOutcome | None:  # type: ignore[type-arg]
-        """The same series as last time, in the same order: one append by refs, nothing else to decide."""
-        appender = self._appendable.appender()
+    def _ingest_steady(self, appender: Appender, t: int, steady: _Steady,
+                       values: np.ndarray) -> ScrapeOutcome | None:  # type: ignore[type-arg]
+        """The same series as last time, in the same order: one append by refs, nothing else to decide.
+        None when the refs are gone from the storage (an append that raises stages nothing)."""
         try:
             appender.append(SampleBatch.aligned(t, values[steady.rows], refs=steady.refs),
                             AppendOptions(group=self._group))
         except UnknownSeriesRefError:
-            appender.rollback()
             self._series.forget_refs()
             self._steady = None
             return None
-        appender.commit()
         previous = steady.outcome
         return ScrapeOutcome(previous.samples_scraped, previous.samples_kept, 0)
 
@@ -219,20 +237,13 @@ class ScrapeLoop:
             series: list[Labels] = [e.labels for e in gone]  # type: ignore[misc]
             appender.append(SampleBatch.aligned(t, np.full(len(gone), STALE_NAN), series=series))
 
-    def _ingest_failure(self, t: int) -> None:
+    def _append_failure(self, appender: Appender, t: int) -> None:
+        """A failed scrape: every series of the last one goes stale."""
         self._steady = None
-        appender = self._appendable.appender()
         self._append_stale(appender, t, [])
-        appender.commit()
         self._last = []
 
-    def _report(self, t: int, duration: float, outcome: ScrapeOutcome) -> None:
-        values = np.array([0.0 if outcome.error else 1.0, duration, outcome.samples_scraped,
-                           outcome.samples_kept, outcome.series_added])
-        self._append_report(t, values)
-
-    def _append_report(self, t: int, values: np.ndarray) -> None:  # type: ignore[type-arg]
-        appender = self._appendable.appender()
+    def _append_report(self, appender: Appender, t: int, values: np.ndarray) -> None:  # type: ignore[type-arg]
         options = AppendOptions(group=f"{self._group}/report")
         try:
             if self._report_refs is not None:
@@ -242,7 +253,6 @@ class ScrapeLoop:
         except UnknownSeriesRefError:
             result = appender.append(SampleBatch.aligned(t, values, series=self._report_labels()), options)
         self._report_refs = result.refs
-        appender.commit()
 
     def _report_labels(self) -> list[Labels]:
         target = self.target.public_labels
@@ -250,8 +260,10 @@ class ScrapeLoop:
 
     def _write_end_of_run(self, t: int) -> None:
         """Staleness markers for every series of a target that goes away, its report series included."""
-        self._ingest_failure(t)
-        self._append_report(t, np.full(len(REPORT_NAMES), STALE_NAN))
+        appender = self._appendable.appender()
+        self._append_failure(appender, t)
+        self._append_report(appender, t, np.full(len(REPORT_NAMES), STALE_NAN))
+        appender.commit()
 
 
 def _describe(error: BaseException) -> str:
