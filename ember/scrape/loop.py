@@ -115,22 +115,21 @@ class ScrapeLoop:
             fetched = await self._fetch()
         except (EmberError, OSError, ValueError) as exc:
             error = _describe(exc)
-        # As Prometheus, scrape_duration_seconds is the time to fetch the body, before it is appended.
-        duration = self._clock() - started
         if fetched is not None and len(fetched[0]) > INLINE_BODY_BYTES:
-            outcome = await asyncio.to_thread(self._store, t, duration, fetched)
+            outcome, duration = await asyncio.to_thread(self._store, started, t, fetched)
         else:
-            outcome = self._store(t, duration, fetched, error)
+            outcome, duration = self._store(started, t, fetched, error)
         self.health = "down" if outcome.error else "up"
         self.last_error = outcome.error
         self.last_scrape = started
         self.last_duration = duration
         return outcome
 
-    def _store(self, t: int, duration: float, fetched: tuple[bytes, str | None, str | None] | None,
-               error: str = "") -> ScrapeOutcome:
-        """Appends the scrape's samples (or the staleness markers of a failed one) and the report series
-        through one appender: one commit, one WAL write per scrape."""
+    def _store(self, started: float, t: int, fetched: tuple[bytes, str | None, str | None] | None,
+               error: str = "") -> tuple[ScrapeOutcome, float]:
+        """Appends the scrape's samples (or the staleness markers of a failed one) and then the report
+        series through one appender, committed once, as Prometheus's scrapeAndReport does; like there,
+        scrape_duration_seconds runs from the start of the fetch to the end of the sample append."""
         appender = self._appendable.appender()
         outcome = ScrapeOutcome(error=error)
         if fetched is not None:
@@ -142,10 +141,11 @@ class ScrapeLoop:
                 outcome = ScrapeOutcome(error=_describe(exc))
         if outcome.error:
             self._append_failure(appender, t)
+        duration = self._clock() - started
         self._append_report(appender, t, np.array([0.0 if outcome.error else 1.0, duration, outcome.samples_scraped,
                                                    outcome.samples_kept, outcome.series_added]))
         appender.commit()
-        return outcome
+        return outcome, duration
 
     async def _fetch(self) -> tuple[bytes, str | None, str | None]:
         timeout = int(self.config.scrape_timeout) / 1000
