@@ -63,7 +63,7 @@ SWITCH_INTERVAL_S = 0.001
 WARM_UP_QUERIES = (
     "sum by (a) (rate(ember_warm_up[5m]))",
     "histogram_quantile(0.9, sum by (le) (rate(ember_warm_up[5m])))",
-    "avg_over_time(ember_warm_up[5m]) + on() group_left max_over_time(ember_warm_up[1m:10s])",
+    "avg_over_time(ember_warm_up[5m]) + on() group_left sum(max_over_time(ember_warm_up[1m:10s]))",
     "topk(3, quantile_over_time(0.5, ember_warm_up[5m]))",
 )
 
