@@ -183,3 +183,12 @@ def test_a_failing_remote_read_is_a_warning(tmp_path: Path) -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_warm_up_queries_all_succeed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from ember.server import ServeOptions, Server
+
+    server = Server(ServeOptions(storage_path=str(tmp_path / "data")))
+    with caplog.at_level("WARNING", logger="ember.server"):
+        server._warm_up_queries()
+    assert [r.getMessage() for r in caplog.records] == []
