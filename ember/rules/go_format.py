@@ -50,7 +50,9 @@ def go_time(unix_s: float | None) -> str:
     if unix_s is None or unix_s == 0:
         return _GO_ZERO_TIME
     whole = math.floor(unix_s)
-    nanos = round((unix_s - whole) * 1e9)
+    # A float of today's Unix seconds holds about a quarter microsecond: finer digits would be noise
+    # (".960999966" for .961), so the fraction is kept to the microsecond.
+    nanos = round((unix_s - whole) * 1e6) * 1000
     if nanos >= 1_000_000_000:
         whole, nanos = whole + 1, nanos - 1_000_000_000
     text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")

@@ -36,6 +36,7 @@ def test_time_rfc3339_with_trimmed_nanoseconds() -> None:
     assert go_time(None) == "0001-01-01T00:00:00Z"
     assert go_time(1_700_000_000.0) == "2023-11-14T22:13:20Z"
     assert go_time(1_700_000_000.25) == "2023-11-14T22:13:20.25Z"
+    assert go_time(1_795_601_579.961) == "2026-11-25T10:12:59.961Z"  # no float noise in the fraction
 
 
 def test_quote_and_labels() -> None:
