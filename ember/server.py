@@ -38,7 +38,7 @@ from ember.rules.manager import RuleManager
 from ember.scrape.manager import ScrapeManager
 from ember.scrape.metrics import ScrapeCollector
 from ember.storage.fanout import FanoutQueryable
-from ember.storage.interface import MAX_TIME, MIN_TIME, Appendable, Appender, Querier, Queryable
+from ember.storage.interface import MAX_TIME, MIN_TIME, Appendable, Appender, Querier
 from ember.testing.reference_storage import ReferenceStorage
 from ember.tsdb.agent_db import AgentDB, AgentOptions
 from ember.tsdb.db import DB
@@ -163,12 +163,16 @@ class Server:
         self.config, config_text = load_checked_config(self.config_path, agent=options.agent)
         self.gate = StorageGate()
         self.agent_db: AgentDB | None = None
-        self.remote_readers: list[RemoteReadClient] = []
         self.remote_write: RemoteWriteStorage | None = None
+        # What queries and rules read: local data fanned in with the `remote_read` endpoints, which a
+        # reload swaps in place.
+        self.queryable = FanoutQueryable(self.gate)
+        self.remote_readers: list[RemoteReadClient] = []
+        self._swap_remote_readers()
         self.engine = Engine(lookback_delta_ms=options.query_lookback_delta_ms, timeout_s=options.query_timeout_s,
                              max_samples=options.query_max_samples)
         self.ctx = WebContext(
-            storage=AgentQueries() if options.agent else self._queryable(), engine=self.engine,
+            storage=AgentQueries() if options.agent else self.queryable, engine=self.engine,
             config_text=config_text, flags=options.flags,
             enable_admin_api=options.enable_admin_api, enable_lifecycle=options.enable_lifecycle,
             max_concurrent_queries=options.query_max_concurrency,
@@ -191,7 +195,7 @@ class Server:
     def _rule_manager(self) -> RuleManager:
         options = self.options
         return RuleManager(
-            self.gate, self.ctx.storage, self.engine, external_labels=dict(self.config.global_config.external_labels),
+            self.gate, self.queryable, self.engine, external_labels=dict(self.config.global_config.external_labels),
             external_url=self.external_url, notify=self.notifier.send,
             for_outage_tolerance_s=options.for_outage_tolerance_s, for_grace_period_s=options.for_grace_period_s,
             resend_delay_s=options.resend_delay_s,
@@ -215,12 +219,13 @@ class Server:
     def _storage_open(self) -> bool:
         return self.gate.db is not None or self.agent_db is not None
 
-    def _queryable(self) -> Queryable:
-        """Local data, fanned in with the `remote_read` endpoints of the current configuration."""
-        for reader in self.remote_readers:
+    def _swap_remote_readers(self) -> None:
+        """Reads go to the current configuration's `remote_read` endpoints; the old clients close after."""
+        old = self.remote_readers
+        self.remote_readers = [] if self.options.agent else clients_from_config(self.config, self._local_start_time)
+        self.queryable.secondaries = list(self.remote_readers)
+        for reader in old:
             reader.close()
-        self.remote_readers = clients_from_config(self.config, self._local_start_time)
-        return FanoutQueryable(self.gate, self.remote_readers) if self.remote_readers else self.gate
 
     def _local_start_time(self) -> int:
         return self.gate.db.min_time if self.gate.db is not None else MAX_TIME
@@ -241,8 +246,7 @@ class Server:
     async def reload(self) -> None:
         config, text = await asyncio.to_thread(load_checked_config, self.config_path, agent=self.options.agent)
         self.config = config
-        if not self.options.agent:
-            self.ctx.storage = self._queryable()
+        self._swap_remote_readers()
         self.ctx.config_text = text
         self.ctx.external_labels = dict(config.global_config.external_labels)
         if self.rules is not None:  # first: invalid rule files fail the reload before anything changes
@@ -348,11 +352,9 @@ class Server:
 
     async def _start_remote_write(self) -> None:
         """Remote-write queues fed by watchers tailing the WAL, as Prometheus's are."""
-        storage = self.agent_db if self.agent_db is not None else self.gate.db
+        storage = self.agent_db or self.gate.db
         assert storage is not None
-        wal_dir = storage.wal_directory if isinstance(storage, AgentDB) else storage.directory / "wal"
-        if isinstance(storage, DB):
-            storage.wal_retention_hold = self._wal_hold
+        wal_dir = storage.wal.directory
         self.remote_write = RemoteWriteStorage(lambda sink, name: WalWatcher(wal_dir, sink, name),
                                                registry=self._db_metrics.registry)
         await self.remote_write.apply_config(self.config.remote_write_configs,
@@ -360,7 +362,8 @@ class Server:
 
     def _open_db(self) -> DB:
         options = DBOptions(retention_ms=self.options.retention_ms, retention_bytes=self.options.retention_bytes)
-        return DB.open(self.options.storage_path, options, replay_progress=self.replay_progress)
+        return DB.open(self.options.storage_path, options, replay_progress=self.replay_progress,
+                       keep_segment_from=self._wal_hold)
 
 
 class _Uvicorn(uvicorn.Server):

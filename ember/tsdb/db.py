@@ -70,17 +70,20 @@ class DB:
         self.wal: WAL
         self._maintenance: Maintenance | None = None
         # The lowest WAL segment a reader outside the database (the remote-write sender) still needs;
-        # WAL truncation keeps it and every later segment.
-        self.wal_retention_hold: Callable[[], int | None] | None = None
+        # WAL truncation keeps it and every later segment (the agent storage takes the same callable).
+        self.keep_segment_from: Callable[[], int | None] | None = None
         self._closed = False
 
     @classmethod
     def open(cls, directory: str | Path, options: DBOptions | None = None, *,
-             replay_progress: ReplayProgress | None = None) -> DB:
-        """Opens (creating if needed) the database; `replay_progress` is updated while the WAL replays."""
+             replay_progress: ReplayProgress | None = None,
+             keep_segment_from: Callable[[], int | None] | None = None) -> DB:
+        """Opens (creating if needed) the database; `replay_progress` is updated while the WAL replays;
+        `keep_segment_from()` names the lowest WAL segment truncation must keep (None: no limit)."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
         db = cls(path, options or DBOptions())
+        db.keep_segment_from = keep_segment_from
         db._lock.acquire()
         try:
             db._start(replay_progress)

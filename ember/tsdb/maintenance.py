@@ -114,7 +114,7 @@ class Maintenance:
         db = self._db
         wal = db.wal
         last = wal.cut_segment() - 1
-        hold = db.wal_retention_hold() if db.wal_retention_hold is not None else None
+        hold = db.keep_segment_from() if db.keep_segment_from is not None else None
         if hold is not None:  # the remote-write sender still reads segment `hold`: keep it and later ones
             last = min(last, hold - 1)
         checkpoints = list_checkpoints(wal.directory)

@@ -64,6 +64,8 @@ class WalWatcher:
         self._checkpoint_check_s = checkpoint_check_s
         self._restart_delay_s = restart_delay_s
         self._stop = threading.Event()
+        self._draining = threading.Event()  # stop once the end of the WAL is reached
+        self._wake = threading.Event()  # ends the wait for new records early (stop or drain)
         self._thread: threading.Thread | None = None
         self._current: int | None = None
         self._tail_from = 0
@@ -87,8 +89,16 @@ class WalWatcher:
         self._thread = threading.Thread(target=self._run, name=f"ember-wal-watcher-{self._name}", daemon=True)
         self._thread.start()
 
+    def drain(self, timeout_s: float) -> None:
+        """Lets the thread read on to the current end of the WAL and end there (at most `timeout_s`)."""
+        self._draining.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join()
 
@@ -179,8 +189,10 @@ class WalWatcher:
                 if pending and not damaged:
                     log.warning("WAL watcher %s: segment %s ends in a torn record", self._name, index)
                 return True
+            if self._draining.is_set():  # everything written before the stop has been handed over
+                return False
             self._check_checkpoint(index)
-            self._stop.wait(self._poll)
+            self._wake.wait(self._poll)
         return False
 
     def _consume(self, buf: bytes, index: int, samples: bool) -> tuple[int, bool]:

@@ -176,9 +176,10 @@ def test_wal_truncation_keeps_segments_a_reader_holds(tmp_path: Path, hold: int 
     from ember.tsdb.wal import list_segments
 
     series = [Labels.from_strings("__name__", "m", "i", str(i)) for i in range(5)]
-    db = DB.open(tmp_path, _options(block_range_ms=HOUR))
-    first = list_segments(db.wal.directory)[0][0]
-    db.wal_retention_hold = None if hold is None else (lambda: first + hold)
+    first = 0  # a new database starts its WAL at segment 0
+    db = DB.open(tmp_path, _options(block_range_ms=HOUR),
+                 keep_segment_from=None if hold is None else (lambda: first + hold))
+    assert list_segments(db.wal.directory)[0][0] == first
     for step in range(0, 4 * 60):
         _scrape(db, series, step * 60_000, np.full(5, float(step)))
     db.compact()

@@ -152,13 +152,16 @@ class QueueManager:
 
     # ------------------------------------------------------------------ shutdown
     async def stop(self, flush_deadline_s: float = FLUSH_DEADLINE_S) -> None:
-        """Stops reading the WAL, then sends what is queued for at most `flush_deadline_s`; what is left
-        then is counted as failed (Prometheus's hard shutdown of a queue)."""
-        self._closed.set()
+        """Reads the WAL on to its current end, stops reading, then sends what is queued, all within about
+        `flush_deadline_s`; what is left then is counted as failed (Prometheus's hard shutdown of a queue).
+        Unlike Prometheus, samples written just before the stop are still sent."""
         if self._reshard_task is not None:
             self._reshard_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reshard_task
+        if self._follower is not None:
+            await asyncio.to_thread(self._follower.drain, flush_deadline_s / 2)
+        self._closed.set()  # before the follower's stop: a sink waiting for room gives up
         if self._follower is not None:
             await asyncio.to_thread(self._follower.stop)
         if self._shards is not None:

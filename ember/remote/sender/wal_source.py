@@ -36,6 +36,10 @@ class WalFollower(Protocol):
 
     def start(self) -> None: ...
 
+    def drain(self, timeout_s: float) -> None:
+        """Reads on to the current end of the WAL and stops there (waiting at most `timeout_s`), so what was
+        written before a shutdown is still handed over."""
+
     def stop(self) -> None:
         """Stops the thread and waits for it."""
 

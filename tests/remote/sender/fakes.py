@@ -55,10 +55,13 @@ class HandFedFollower:
         self.sink = sink
         self.name = name
         self.segment = segment
-        self.started = self.stopped = False
+        self.started = self.stopped = self.drained = False
 
     def start(self) -> None:
         self.started = True
+
+    def drain(self, timeout_s: float) -> None:
+        self.drained = True
 
     def stop(self) -> None:
         self.stopped = True

@@ -287,3 +287,20 @@ def test_waits_for_a_wal_that_does_not_exist_yet(tmp_path: Path) -> None:
             db.close()
     finally:
         watcher.stop()
+
+
+def test_drain_hands_over_everything_written_before_it_then_ends(tmp_path: Path) -> None:
+    db = open_db(tmp_path, segment_size=1 << 20)
+    sink = RecordingSink()
+    watcher = WalWatcher(db.directory / "wal", sink, "test", start_timestamp_ms=0, poll_interval_s=5.0)
+    watcher.start()
+    try:
+        labels = series(10)
+        values = np.arange(30 * 10, dtype=np.float64).reshape(30, 10)
+        expected = append_rows(db, labels, [1000 * (k + 1) for k in range(30)], values)
+        watcher.drain(timeout_s=10)
+        assert sorted(sink.rows, key=str) == sorted(expected, key=str)
+        assert watcher._thread is not None and not watcher._thread.is_alive()
+    finally:
+        watcher.stop()
+        db.close()
