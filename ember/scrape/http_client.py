@@ -7,53 +7,23 @@ httpx (`build_client`), where a request every refresh interval costs nothing tha
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import httpx
 
 from ember.config.http_client import HTTPClientConfig
+from ember.config.http_credentials import auth_headers, tls_verify
 from ember.errors import ScrapeFailedError
 
-USER_AGENT = "Ember/0.1.0"
 READ_CHUNK = 1 << 20
-
-
-def _read(value: str, path: str) -> str:
-    return Path(path).read_text().strip() if path else value
-
-
-def _headers_and_auth(config: HTTPClientConfig) -> tuple[dict[str, str], tuple[str, str] | None]:
-    headers = {"User-Agent": USER_AGENT}
-    basic: tuple[str, str] | None = None
-    if config.basic_auth is not None:
-        auth = config.basic_auth
-        basic = (_read(auth.username, auth.username_file), _read(auth.password, auth.password_file))
-    if config.authorization is not None:
-        token = _read(config.authorization.credentials, config.authorization.credentials_file)
-        headers["Authorization"] = f"{config.authorization.type} {token}"
-    return headers, basic
-
-
-def _tls(config: HTTPClientConfig) -> ssl.SSLContext | bool:
-    tls = config.tls_config
-    if tls.insecure_skip_verify:
-        return False
-    if tls.ca_file or tls.cert_file:
-        context = ssl.create_default_context(cafile=tls.ca_file or None)
-        if tls.cert_file:
-            context.load_cert_chain(tls.cert_file, tls.key_file or None)
-        return context
-    return True
 
 
 def build_client(config: HTTPClientConfig) -> httpx.AsyncClient:
     """An httpx client for discovery and other low-rate requests."""
-    headers, basic = _headers_and_auth(config)
+    headers, basic = auth_headers(config)
     return httpx.AsyncClient(
-        headers=headers, auth=httpx.BasicAuth(*basic) if basic else None, verify=_tls(config),
+        headers=headers, auth=httpx.BasicAuth(*basic) if basic else None, verify=tls_verify(config),
         follow_redirects=config.follow_redirects, proxy=config.proxy_url or None,
         trust_env=config.proxy_from_environment,
     )
@@ -76,10 +46,10 @@ class ScrapeClient:
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            headers, basic = _headers_and_auth(self._config)
+            headers, basic = auth_headers(self._config)
             if basic is not None:
                 headers["Authorization"] = aiohttp.encode_basic_auth(*basic)
-            connector = aiohttp.TCPConnector(limit=0, ssl=_tls(self._config))
+            connector = aiohttp.TCPConnector(limit=0, ssl=tls_verify(self._config))
             self._session = aiohttp.ClientSession(
                 connector=connector, headers=headers, auto_decompress=False,
                 trust_env=self._config.proxy_from_environment, read_bufsize=READ_CHUNK,

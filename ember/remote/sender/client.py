@@ -16,8 +16,9 @@ from typing import Protocol
 import httpx
 
 from ember.config.http_client import HTTPClientConfig
+from ember.config.http_credentials import USER_AGENT
 from ember.errors import EmberError
-from ember.scrape.http_client import USER_AGENT, build_client
+from ember.scrape.http_client import build_client
 
 PROTOCOL_HEADERS = {
     "Content-Encoding": "snappy",
