@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -70,3 +71,14 @@ def serve_exposition(body_for: Callable[[str], bytes], port: int = 0) -> Threadi
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def start_server(kind: str, config: Path, data: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`ember serve` (kind "ember") or Prometheus 2.42 (kind "prometheus") on a free loopback port with the
+    given configuration and data directory; returns the process and its base URL (not yet ready)."""
+    port = free_port()
+    program = [sys.executable, "-m", "ember", "serve"] if kind == "ember" else ["prometheus"]
+    process = subprocess.Popen([*program, f"--config.file={config}", f"--storage.tsdb.path={data}",
+                                f"--web.listen-address=127.0.0.1:{port}", *extra],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return process, f"http://127.0.0.1:{port}"

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from peers import cpu_seconds, free_port, wait_ready
+from peers import cpu_seconds, free_port, start_server, wait_ready
 from scrape import make_bodies, serve_targets
 
 VM_BINARY = "/usr/bin/victoria-metrics"
@@ -60,25 +59,17 @@ def main() -> None:
     address = f"127.0.0.1:{server.server_address[1]}"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        vm_port, prom_port, ember_port = free_port(), free_port(), free_port()
+        vm_port = free_port()
         vm_base = f"http://127.0.0.1:{vm_port}"
         write_url = f"{vm_base}/api/v1/write"
         (work / "ember.yml").write_text(config_text(address, args.targets, write_url, "ember"))
-        (work / "prom.yml").write_text(config_text(address, args.targets, write_url, "prometheus"))
+        (work / "prometheus.yml").write_text(config_text(address, args.targets, write_url, "prometheus"))
         vm = subprocess.Popen([VM_BINARY, f"-httpListenAddr=127.0.0.1:{vm_port}", f"-storageDataPath={work / 'vm'}",
                                "-retentionPeriod=100y", "-search.latencyOffset=0", "-loggerLevel=ERROR"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        processes = {
-            "ember": subprocess.Popen(
-                [sys.executable, "-m", "ember", "serve", f"--config.file={work / 'ember.yml'}",
-                 f"--storage.tsdb.path={work / 'ember'}", f"--web.listen-address=127.0.0.1:{ember_port}"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-            "prometheus": subprocess.Popen(
-                ["prometheus", f"--config.file={work / 'prom.yml'}", f"--storage.tsdb.path={work / 'prom'}",
-                 f"--web.listen-address=127.0.0.1:{prom_port}"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        }
-        bases = {"ember": f"http://127.0.0.1:{ember_port}", "prometheus": f"http://127.0.0.1:{prom_port}"}
+        started = {kind: start_server(kind, work / f"{kind}.yml", work / kind) for kind in ("ember", "prometheus")}
+        processes = {kind: process for kind, (process, _) in started.items()}
+        bases = {kind: base for kind, (_, base) in started.items()}
 
         def sent() -> dict[str, float]:
             return {name: samples_sent(base) for name, base in bases.items()}

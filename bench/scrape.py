@@ -10,15 +10,13 @@ Last line: samples per CPU-second for each, and the ratio.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from peers import cpu_seconds, free_port, serve_exposition, wait_ready
+from peers import cpu_seconds, serve_exposition, start_server, wait_ready
 
 
 def make_bodies(targets: int, series: int) -> list[list[bytes]]:
@@ -75,18 +73,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "scrape.yml").write_text(config_text(address, args.targets))
-        ember_port, prom_port = free_port(), free_port()
-        processes = {
-            "ember": subprocess.Popen(
-                [sys.executable, "-m", "ember", "serve", f"--config.file={work / 'scrape.yml'}",
-                 f"--storage.tsdb.path={work / 'ember'}", f"--web.listen-address=127.0.0.1:{ember_port}"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-            "prometheus": subprocess.Popen(
-                ["prometheus", f"--config.file={work / 'scrape.yml'}", f"--storage.tsdb.path={work / 'prom'}",
-                 f"--web.listen-address=127.0.0.1:{prom_port}"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        }
-        bases = {"ember": f"http://127.0.0.1:{ember_port}", "prometheus": f"http://127.0.0.1:{prom_port}"}
+        started = {kind: start_server(kind, work / "scrape.yml", work / kind) for kind in ("ember", "prometheus")}
+        processes = {kind: process for kind, (process, _) in started.items()}
+        bases = {kind: base for kind, (_, base) in started.items()}
         try:
             for base in bases.values():
                 wait_ready(base)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-from peers import free_port, wait_ready
+from peers import start_server, wait_ready
 from scrape import make_bodies, serve_targets
 
 HEAVY_QUERIES = (
@@ -88,16 +86,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "scrape.yml").write_text(config_text(address, args.targets))
-        ports = {"ember": free_port(), "prometheus": free_port()}
-        commands = {
-            "ember": [sys.executable, "-m", "ember", "serve", f"--storage.tsdb.path={work / 'ember'}"],
-            "prometheus": ["prometheus", f"--storage.tsdb.path={work / 'prom'}"],
-        }
-        for name, command in commands.items():
-            process = subprocess.Popen([*command, f"--config.file={work / 'scrape.yml'}",
-                                        f"--web.listen-address=127.0.0.1:{ports[name]}"],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            base = f"http://127.0.0.1:{ports[name]}"
+        for name in ("ember", "prometheus"):
+            process, base = start_server(name, work / "scrape.yml", work / name)
             try:
                 wait_ready(base, process)
                 time.sleep(5)
