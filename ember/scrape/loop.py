@@ -18,7 +18,7 @@ from ember.exposition import SeriesCache, accept_header, parse_scrape_body, pars
 from ember.exposition.scrape_result import MetricFamily
 from ember.model.labels import Labels
 from ember.model.samples import STALE_NAN, SampleBatch
-from ember.scrape.http_client import ScrapeClient
+from ember.scrape.http_client import FetchedBody, ScrapeClient
 from ember.scrape.interval_stats import IntervalStats
 from ember.scrape.series_state import ResolvedSeries, SeriesState, refs_of
 from ember.scrape.target import Target
@@ -109,13 +109,13 @@ class ScrapeLoop:
     async def scrape_once(self) -> ScrapeOutcome:
         started = self._clock()
         t = int(started * 1000)
-        fetched: tuple[bytes, str | None, str | None] | None = None
+        fetched: FetchedBody | None = None
         error = ""
         try:
             fetched = await self._fetch()
         except (EmberError, OSError, ValueError) as exc:
             error = _describe(exc)
-        if fetched is not None and len(fetched[0]) > INLINE_BODY_BYTES:
+        if fetched is not None and len(fetched.body) > INLINE_BODY_BYTES:
             outcome, duration = await asyncio.to_thread(self._store, started, t, fetched)
         else:
             outcome, duration = self._store(started, t, fetched, error)
@@ -125,7 +125,7 @@ class ScrapeLoop:
         self.last_duration = duration
         return outcome
 
-    def _store(self, started: float, t: int, fetched: tuple[bytes, str | None, str | None] | None,
+    def _store(self, started: float, t: int, fetched: FetchedBody | None,
                error: str = "") -> tuple[ScrapeOutcome, float]:
         """Appends the scrape's samples (or the staleness markers of a failed one) and then the report
         series through one appender, committed once, as Prometheus's scrapeAndReport does; like there,
@@ -134,7 +134,7 @@ class ScrapeLoop:
         outcome = ScrapeOutcome(error=error)
         if fetched is not None:
             try:
-                outcome = self._ingest(appender, t, *fetched)
+                outcome = self._ingest(appender, t, fetched)
             except (EmberError, OSError, ValueError) as exc:
                 appender.rollback()
                 appender = self._appendable.appender()
@@ -147,21 +147,20 @@ class ScrapeLoop:
         appender.commit()
         return outcome, duration
 
-    async def _fetch(self) -> tuple[bytes, str | None, str | None]:
+    async def _fetch(self) -> FetchedBody:
         timeout = int(self.config.scrape_timeout) / 1000
         headers = {"Accept": self._accept, "X-Prometheus-Scrape-Timeout-Seconds": f"{timeout:g}"}
         headers["Accept-Encoding"] = "gzip" if self.config.enable_compression else "identity"
         limit = self.config.body_size_limit or DEFAULT_BODY_LIMIT
-        fetched = await self._client.fetch(self.target.url, headers, timeout, limit)
-        return fetched.body, fetched.content_type, fetched.content_encoding
+        return await self._client.fetch(self.target.url, headers, timeout, limit)
 
-    def _ingest(self, appender: Appender, t: int, body: bytes, content_type: str | None,
-                encoding: str | None) -> ScrapeOutcome:
+    def _ingest(self, appender: Appender, t: int, fetched: FetchedBody) -> ScrapeOutcome:
         fallback = parse_scrape_protocol(self.config.fallback_scrape_protocol) if \
             self.config.fallback_scrape_protocol else None
         limit = self.config.body_size_limit or DEFAULT_BODY_LIMIT
-        scrape = parse_scrape_body(body, content_type, cache=self._cache, content_encoding=encoding,
-                                   fallback=fallback, body_size_limit=limit).scrape
+        scrape = parse_scrape_body(fetched.body, fetched.content_type, cache=self._cache,
+                                   content_encoding=fetched.content_encoding, fallback=fallback,
+                                   body_size_limit=limit).scrape
         self.metadata = scrape.families
         steady = self._steady
         if steady is not None and scrape.series_text == steady.texts:
