@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from ember.config.byte_sizes import parse_base2_bytes
 from ember.config.durations import parse_duration_ms
 
-# Flag name by argparse destination, for `/api/v1/status/flags`.
-_FLAG_NAMES: dict[str, str] = {}
-
 
 def register(commands: Any) -> None:
     serve = commands.add_parser("serve", help="run the Ember server (Prometheus-compatible HTTP API)")
+    flag_names: dict[str, str] = {}  # flag name by argparse destination, for `/api/v1/status/flags`
 
     def flag(name: str, dest: str, **kwargs: Any) -> None:
         serve.add_argument(name, dest=dest, **kwargs)
-        _FLAG_NAMES[dest] = name.removeprefix("--")
+        flag_names[dest] = name.removeprefix("--")
 
     flag("--config.file", "config_file", default="", help="configuration file (default: the bundled one)")
     flag("--storage.tsdb.path", "storage_path", default="data/", help="base path for metrics storage")
@@ -49,18 +46,20 @@ def register(commands: Any) -> None:
          help="how long to wait flushing remote-write samples on shutdown")
     flag("--log.level", "log_level", choices=["debug", "info", "warn", "error"], default="info")
     flag("--log.format", "log_format", choices=["logfmt", "json"], default="logfmt")
-    serve.set_defaults(handler=run_serve)
+    serve.set_defaults(handler=run_serve, flag_names=flag_names)
 
 
 def _flag_values(args: argparse.Namespace) -> dict[str, str]:
     values = {}
-    for dest, name in _FLAG_NAMES.items():
+    for dest, name in args.flag_names.items():
         value = getattr(args, dest)
         values[name] = str(value).lower() if isinstance(value, bool) else str(value)
     return values
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    import uvloop
+
     from ember.log import setup_logging
     from ember.server import ServeOptions, Server
 
@@ -90,14 +89,6 @@ def run_serve(args: argparse.Namespace) -> int:
         flags=_flag_values(args),
     )
     # uvloop's event loop costs less CPU per request and per scrape than asyncio's own.
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(Server(options).run())
     return 0
-
-
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency; stay runnable without it
-        return None
-    return uvloop.new_event_loop
