@@ -51,6 +51,8 @@ async def _run(ctx: WebContext, work: Callable[[threading.Event], QueryResult]) 
     async with ctx.query_slots:
         try:
             return await asyncio.to_thread(work, cancel)
+        except QueryParseError as exc:  # Prometheus's API reports it as an invalid `query` parameter
+            raise BadDataError(f'invalid parameter "query": {exc}') from None
         except asyncio.CancelledError:
             cancel.set()
             raise
@@ -65,8 +67,6 @@ async def query(request: Request) -> Response:
         at = parse_time_ms(time_text) if time_text else now_ms()
         engine = _engine_for(ctx, params)
         result = await _run(ctx, lambda cancel: engine.instant_query(ctx.storage, expr, at, cancel=cancel))
-    except QueryParseError as exc:
-        return error_response(_query_param_error(exc))
     except EmberError as exc:
         return error_response(exc)
     return Response(query_response_json(result), media_type="application/json")
@@ -89,16 +89,9 @@ async def query_range(request: Request) -> Response:
         result = await _run(
             ctx, lambda cancel: engine.range_query(ctx.storage, expr, start, end, step, cancel=cancel)
         )
-    except QueryParseError as exc:
-        return error_response(_query_param_error(exc))
     except EmberError as exc:
         return error_response(exc)
     return Response(query_response_json(result), media_type="application/json")
-
-
-def _query_param_error(error: QueryParseError) -> BadDataError:
-    """Prometheus's API reports a query that does not parse as an invalid `query` parameter."""
-    return BadDataError(f'invalid parameter "query": {error}')
 
 
 def _time_param(params: Params, name: str) -> int:
