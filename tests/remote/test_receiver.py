@@ -56,6 +56,14 @@ def test_out_of_order_is_400_with_prometheus_message_and_stores_nothing(tmp_path
         assert len(db.querier().select([Matcher.equal("__name__", "other")], MIN_TIME, MAX_TIME)) == 0
 
 
+def test_a_series_without_labels_is_400_with_prometheus_message(tmp_path: Path) -> None:
+    with DB.open(tmp_path, DBOptions(background_maintenance=False, wal_sync_interval_s=0.01)) as db:
+        client = _client(db)
+        response = client.post("/api/v1/write", content=encode_body([(Labels(), [1000], [1.0])]))
+        assert response.status_code == 400 and "empty labelset: invalid sample" in response.text
+        assert client.post("/api/v1/write", content=encode_body([(UP, [1], [1.0])])).status_code == 204
+
+
 @pytest.mark.parametrize("body", [b"garbage", b"\x10\x00\x00", b""])
 def test_garbage_is_400_and_the_server_keeps_working(tmp_path: Path, body: bytes) -> None:
     with DB.open(tmp_path, DBOptions(background_maintenance=False, wal_sync_interval_s=0.01)) as db:
