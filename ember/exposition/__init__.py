@@ -1,5 +1,6 @@
 """Exposition formats: parse the Prometheus text format 0.0.4 and OpenMetrics 1.0 into columnar
-`ParsedScrape`s (keyed by series text through a `SeriesCache`), negotiate the format, and write the
+`ParsedScrape`s (keyed by series text through a `SeriesCache`; a target's unchanged body shape is
+read through a `BodyTemplate` by `ScrapeBodyParser`), negotiate the format, and write the
 text format for `/metrics` and `/federate`."""
 
 from ember.exposition.body_decoding import decode_utf8, decompress_body
@@ -15,7 +16,7 @@ from ember.exposition.negotiation import (
 )
 from ember.exposition.openmetrics_parser import parse_openmetrics
 from ember.exposition.parse_error import ParseError, UnsupportedContentTypeError
-from ember.exposition.scrape_body import ScrapeBody, parse_scrape_body
+from ember.exposition.scrape_body import ScrapeBody, ScrapeBodyParser, parse_scrape_body
 from ember.exposition.scrape_result import Exemplar, MetricFamily, ParsedScrape
 from ember.exposition.series_cache import NO_REF, CachedSeries, SeriesCache
 from ember.exposition.text_parser import parse_text
@@ -34,6 +35,7 @@ __all__ = [
     "ParsedScrape",
     "Problem",
     "ScrapeBody",
+    "ScrapeBodyParser",
     "ScrapeProtocol",
     "SeriesCache",
     "UnsupportedContentTypeError",

@@ -14,8 +14,9 @@ import numpy as np
 from ember.config.durations import format_duration_ms
 from ember.config.prometheus import ScrapeConfig
 from ember.errors import BadDataError, EmberError, UnknownSeriesRefError
-from ember.exposition import SeriesCache, accept_header, parse_scrape_body, parse_scrape_protocol
+from ember.exposition import ScrapeBodyParser, accept_header, parse_scrape_protocol
 from ember.exposition.scrape_result import MetricFamily
+from ember.exposition.template_kernels import warm_up as warm_up_template_kernels
 from ember.model.labels import Labels
 from ember.model.samples import STALE_NAN, SampleBatch
 from ember.scrape.http_client import FetchedBody, ScrapeClient
@@ -39,7 +40,7 @@ class _Steady:
     steady target does, the samples are appended without looking at a single series."""
 
     texts: list[str]
-    rows: np.ndarray  # type: ignore[type-arg]
+    rows: np.ndarray | None  # type: ignore[type-arg]  # None: every sample is kept
     refs: np.ndarray  # type: ignore[type-arg]
     outcome: ScrapeOutcome
 
@@ -62,12 +63,21 @@ class ScrapeLoop:
         self._client = client
         self._clock = clock
         self._series = SeriesState(target.public_labels, config)
-        self._cache = SeriesCache()
+        fallback = parse_scrape_protocol(config.fallback_scrape_protocol) if config.fallback_scrape_protocol else None
+        self._body_limit = config.body_size_limit or DEFAULT_BODY_LIMIT
+        self._parser = ScrapeBodyParser(fallback=fallback, body_size_limit=self._body_limit)
         self._last: list[ResolvedSeries] = []  # series appended by the previous scrape, for staleness
         self._report_refs: np.ndarray | None = None  # type: ignore[type-arg]
         self._steady: _Steady | None = None
         self._group = f"scrape/{config.job_name}/{target.key}"
-        self._accept = accept_header(tuple(parse_scrape_protocol(p) for p in config.scrape_protocols))
+        self._options = AppendOptions(group=self._group)
+        self._report_options = AppendOptions(group=f"{self._group}/report")
+        self._timeout = int(config.scrape_timeout) / 1000
+        self._headers = {
+            "Accept": accept_header(tuple(parse_scrape_protocol(p) for p in config.scrape_protocols)),
+            "X-Prometheus-Scrape-Timeout-Seconds": f"{self._timeout:g}",
+            "Accept-Encoding": "gzip" if config.enable_compression else "identity",
+        }
         self._task: asyncio.Task[None] | None = None
         self.health = "unknown"
         self.last_error = ""
@@ -87,6 +97,7 @@ class ScrapeLoop:
             await asyncio.to_thread(self._write_end_of_run, self._now_ms())
 
     async def _run(self) -> None:
+        await asyncio.to_thread(warm_up_template_kernels)  # compiled once per process, off the event loop
         interval = int(self.config.scrape_interval) / 1000
         now = self._clock()
         offset = self.target.offset_ms(int(self.config.scrape_interval)) / 1000
@@ -148,22 +159,14 @@ class ScrapeLoop:
         return outcome, duration
 
     async def _fetch(self) -> FetchedBody:
-        timeout = int(self.config.scrape_timeout) / 1000
-        headers = {"Accept": self._accept, "X-Prometheus-Scrape-Timeout-Seconds": f"{timeout:g}"}
-        headers["Accept-Encoding"] = "gzip" if self.config.enable_compression else "identity"
-        limit = self.config.body_size_limit or DEFAULT_BODY_LIMIT
-        return await self._client.fetch(self.target.url, headers, timeout, limit)
+        return await self._client.fetch(self.target.url, self._headers, self._timeout, self._body_limit)
 
     def _ingest(self, appender: Appender, t: int, fetched: FetchedBody) -> ScrapeOutcome:
-        fallback = parse_scrape_protocol(self.config.fallback_scrape_protocol) if \
-            self.config.fallback_scrape_protocol else None
-        limit = self.config.body_size_limit or DEFAULT_BODY_LIMIT
-        scrape = parse_scrape_body(fetched.body, fetched.content_type, cache=self._cache,
-                                   content_encoding=fetched.content_encoding, fallback=fallback,
-                                   body_size_limit=limit).scrape
+        scrape = self._parser.parse(fetched.body, fetched.content_type, fetched.content_encoding).scrape
         self.metadata = scrape.families
         steady = self._steady
-        if steady is not None and scrape.series_text == steady.texts:
+        # A body that matched the parser's template hands back the very list of the last scrape.
+        if steady is not None and (scrape.series_text is steady.texts or scrape.series_text == steady.texts):
             done = self._ingest_steady(appender, t, steady, scrape.values)
             if done is not None:
                 return done
@@ -184,19 +187,30 @@ class ScrapeLoop:
         tracked = current + stamped_entries if self.config.track_timestamps_staleness else current
         self._append_stale(appender, t, tracked)
         self._last = tracked
-        self._series.retain(set(scrape.series_text))
+        self._forget_unseen(scrape.series_text)
         refs = refs_of(current)
         plain = not len(explicit) and refs is not None
-        self._steady = _Steady(scrape.series_text, rows, refs, outcome) if plain else None  # type: ignore[arg-type]
+        kept_rows = None if len(rows) == len(entries) else rows
+        self._steady = _Steady(scrape.series_text, kept_rows, refs, outcome) if plain else None  # type: ignore[arg-type]
         return outcome
+
+    def _forget_unseen(self, texts: list[str]) -> None:
+        """Drops series state of texts this scrape did not have; the parser's series cache too once it
+        holds more than twice the scrape (Prometheus's scrape cache is pruned likewise), so churn does
+        not grow it forever."""
+        seen = set(texts)
+        self._series.retain(seen)
+        cache = self._parser.cache
+        if len(cache) > 2 * len(seen) + 64:
+            cache.retain_only(seen)
 
     def _ingest_steady(self, appender: Appender, t: int, steady: _Steady,
                        values: np.ndarray) -> ScrapeOutcome | None:  # type: ignore[type-arg]
         """The same series as last time, in the same order: one append by refs, nothing else to decide.
         None when the refs are gone from the storage (an append that raises stages nothing)."""
+        kept = values if steady.rows is None else values[steady.rows]
         try:
-            appender.append(SampleBatch.aligned(t, values[steady.rows], refs=steady.refs),
-                            AppendOptions(group=self._group))
+            appender.append(SampleBatch.aligned(t, kept, refs=steady.refs), self._options)
         except UnknownSeriesRefError:
             self._series.forget_refs()
             self._steady = None
@@ -208,7 +222,7 @@ class ScrapeLoop:
         if not entries:
             return
         refs = refs_of(entries)
-        options = AppendOptions(group=self._group)
+        options = self._options
         try:
             if refs is not None:
                 result = appender.append(SampleBatch.aligned(t, values, refs=refs), options)
@@ -243,7 +257,7 @@ class ScrapeLoop:
         self._last = []
 
     def _append_report(self, appender: Appender, t: int, values: np.ndarray) -> None:  # type: ignore[type-arg]
-        options = AppendOptions(group=f"{self._group}/report")
+        options = self._report_options
         try:
             if self._report_refs is not None:
                 result = appender.append(SampleBatch.aligned(t, values, refs=self._report_refs), options)

@@ -9,8 +9,8 @@ def test_all_is_pinned_and_importable() -> None:
     assert sorted(exposition.__all__) == sorted([
         "DEFAULT_SCRAPE_PROTOCOLS", "NO_REF", "TEXT_CONTENT_TYPE", "CachedSeries", "Exemplar",
         "ExpositionFormat", "FormatChoice", "MetricFamily", "ParseError", "ParsedScrape", "Problem",
-        "ScrapeBody", "ScrapeProtocol", "SeriesCache", "UnsupportedContentTypeError", "accept_header",
-        "check_metrics", "choose_format", "decode_utf8", "decompress_body", "format_series",
+        "ScrapeBody", "ScrapeBodyParser", "ScrapeProtocol", "SeriesCache", "UnsupportedContentTypeError",
+        "accept_header", "check_metrics", "choose_format", "decode_utf8", "decompress_body", "format_series",
         "format_value", "parse_openmetrics", "parse_scrape_body", "parse_scrape_protocol", "parse_text",
         "write_text",
     ])
