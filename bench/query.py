@@ -5,21 +5,26 @@ memory gauge, build info) is loaded into both: `promtool tsdb create-blocks-from
 Prometheus, `ember tsdb import openmetrics` for Ember. Fifteen dashboard queries run as range queries
 over 1 h (15 s step) and 24 h (5 m step); each time is the median of 5 runs after one warm-up.
 Prometheus is asked over its HTTP API; Ember through `ember serve`'s HTTP API when `--http` is given
-(the fair comparison, JSON included), otherwise through the embedded API.
+(the fair comparison, JSON included), otherwise through the embedded API. With the embedded API a watchdog
+thread also measures the longest time each query kept the GIL from other threads (as `ember serve`'s scrape
+loop would wait), with the server's 1 ms switch interval.
 
     .venv/bin/python bench/query.py [--http]
 
-Last line: the median latency ratio Ember/Prometheus over the 30 query runs.
+Last line: the median latency ratio Ember/Prometheus over the 30 query runs (and, embedded, the longest
+GIL hold seen).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -84,6 +89,30 @@ def http_query_range(base: str, query: str, start: int, end: int, step: int) -> 
     if body["status"] != "success":
         raise RuntimeError(body)
 
+
+
+class GilWatch:
+    """A thread that sleeps 0.2 ms at a time: how late it wakes is how long other threads held the GIL
+    (or the machine was busy; compare within one run)."""
+
+    def __init__(self) -> None:
+        self.longest_s = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            time.sleep(0.0002)
+            self.longest_s = max(self.longest_s, time.perf_counter() - started - 0.0002)
+
+    def __enter__(self) -> GilWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def median_seconds(run: Callable[[], None], repeat: int = 5) -> float:
@@ -152,22 +181,26 @@ def main() -> None:
                     db.query_range(q, start, end, step)
 
             end = T0_MS + HOURS * 3_600_000 - INTERVAL_S * 1000
-            ratios = []
+            ratios, holds = [], []
+            sys.setswitchinterval(0.001)  # as `ember serve` sets it
             for label, span, step in (("1h", 3_600_000, 15_000), ("24h", 86_400_000, 300_000)):
                 for q in QUERIES:
-                    t_ember = median_seconds(lambda q=q, s=span, st=step: ember_run(q, end - s, end, st))
-                    t_prom = median_seconds(
-                        lambda q=q, s=span, st=step: http_query_range(prom_base, q, end - s, end, st))
+                    with GilWatch() as watch:
+                        t_ember = median_seconds(functools.partial(ember_run, q, end - span, end, step))
+                    t_prom = median_seconds(functools.partial(http_query_range, prom_base, q, end - span, end, step))
                     ratios.append(t_ember / t_prom)
+                    holds.append(watch.longest_s)
+                    gil = "" if args.http else f"  GIL hold {watch.longest_s * 1000:5.1f} ms"
                     print(f"{label:>3} ember {t_ember * 1000:8.1f} ms  prometheus {t_prom * 1000:8.1f} ms  "
-                          f"ratio {t_ember / t_prom:5.2f}  {q}", flush=True)
+                          f"ratio {t_ember / t_prom:5.2f}{gil}  {q}", flush=True)
         finally:
             for process in processes:
                 process.terminate()
                 process.wait()
     how = "HTTP API" if args.http else "embedded API"
+    gil = "" if args.http else f"; longest GIL hold {max(holds) * 1000:.1f} ms"
     print(f"query: median latency ratio Ember ({how}) / Prometheus 2.42 (HTTP API) = "
-          f"{statistics.median(ratios):.2f} over {len(ratios)} range queries")
+          f"{statistics.median(ratios):.2f} over {len(ratios)} range queries{gil}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ each target's `up` samples (their timestamps are the scrape start times) shows h
     .venv/bin/python bench/scrape_lateness.py [--targets 50] [--seconds 30] [--query-threads 2]
 
 Prints, per server, the p50/p99/max deviation of the interval from 1 s in a quiet window and in a window
-under query load; the last line gives the p99 lateness under load of each.
+under query load, and how many scrapes the window lacks (a late scrape that pushes the next ones back, or
+a skipped one, leaves fewer than one sample per target per second); the last line gives the p99 lateness
+and the missed share under load of each.
 """
 
 from __future__ import annotations
@@ -44,14 +46,19 @@ def get_json(base: str, path: str, params: dict[str, str]) -> dict[str, object]:
         return body
 
 
-def interval_deviations(base: str, start: float, end: float) -> np.ndarray:
-    """|interval - 1 s| between consecutive scrapes of every target within [start, end] (seconds)."""
-    body = get_json(base, "/api/v1/query", {"query": f'up{{job="bench"}}[{int(end - start)}s]', "time": f"{end}"})
+def interval_deviations(base: str, start: float, end: float, targets: int) -> tuple[np.ndarray, float]:
+    """|interval - 1 s| between consecutive scrapes of every target within [start, end] (seconds), and the
+    share of the scrapes due in that window (one per target per second) that did not happen."""
+    window = int(end - start)
+    body = get_json(base, "/api/v1/query", {"query": f'up{{job="bench"}}[{window}s]', "time": f"{end}"})
     deviations = []
+    samples = 0
     for series in body["data"]["result"]:  # type: ignore[index]
         stamps = np.array([float(t) for t, _ in series["values"]])
+        samples += len(stamps)
         deviations.append(np.abs(np.diff(stamps) - 1.0))
-    return np.concatenate(deviations) if deviations else np.zeros(0)
+    missed = max(0.0, 1.0 - samples / (targets * window))
+    return (np.concatenate(deviations) if deviations else np.zeros(0)), missed
 
 
 def query_load(base: str, stop: threading.Event, done: list[int]) -> None:
@@ -66,12 +73,13 @@ def query_load(base: str, stop: threading.Event, done: list[int]) -> None:
                 pass
 
 
-def describe(deviations: np.ndarray) -> str:
+def describe(deviations: np.ndarray, missed: float) -> str:
     if not len(deviations):
         return "no intervals"
     p50, p99 = np.quantile(deviations, [0.5, 0.99]) * 1000
     worst = deviations.max() * 1000
-    return f"{len(deviations)} intervals, deviation p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms"
+    return (f"{len(deviations)} intervals, deviation p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms, "
+            f"missed {missed:.1%} of scrapes")
 
 
 def main() -> None:
@@ -82,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     server = serve_targets(make_bodies(args.targets, 1000))
     address = f"127.0.0.1:{server.server_address[1]}"
-    results: dict[str, dict[str, np.ndarray]] = {}
+    results: dict[str, tuple[np.ndarray, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "scrape.yml").write_text(config_text(address, args.targets))
@@ -93,7 +101,7 @@ def main() -> None:
                 time.sleep(5)
                 quiet_start = time.time()
                 time.sleep(args.seconds)
-                quiet = interval_deviations(base, quiet_start, time.time())
+                quiet = interval_deviations(base, quiet_start, time.time(), args.targets)
                 stop, done = threading.Event(), [0]
                 threads = [threading.Thread(target=query_load, args=(base, stop, done)) for _ in
                            range(args.query_threads)]
@@ -105,17 +113,18 @@ def main() -> None:
                 stop.set()
                 for thread in threads:
                     thread.join()
-                loaded = interval_deviations(base, loaded_start, loaded_end)
-                results[name] = {"quiet": quiet, "loaded": loaded}
-                print(f"{name}: quiet: {describe(quiet)}")
-                print(f"{name}: under load ({done[0]} range queries): {describe(loaded)}")
+                loaded = interval_deviations(base, loaded_start, loaded_end, args.targets)
+                results[name] = loaded
+                print(f"{name}: quiet: {describe(*quiet)}")
+                print(f"{name}: under load ({done[0]} range queries): {describe(*loaded)}", flush=True)
             finally:
                 process.terminate()
                 process.wait()
     server.shutdown()
-    p99 = {name: float(np.quantile(r["loaded"], 0.99)) * 1000 if len(r["loaded"]) else float("nan")
-           for name, r in results.items()}
-    print(f"scrape lateness p99 under query load: Ember {p99['ember']:.1f} ms, Prometheus {p99['prometheus']:.1f} ms")
+    p99 = {name: float(np.quantile(d, 0.99)) * 1000 if len(d) else float("nan") for name, (d, _) in results.items()}
+    missed = {name: m for name, (_, m) in results.items()}
+    print(f"scrape lateness p99 under query load: Ember {p99['ember']:.1f} ms, Prometheus {p99['prometheus']:.1f} ms; "
+          f"missed scrapes: Ember {missed['ember']:.1%}, Prometheus {missed['prometheus']:.1%}")
 
 
 if __name__ == "__main__":

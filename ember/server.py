@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -58,6 +59,7 @@ log = logging.getLogger("ember.server")
 AGENT_REFUSED_SECTIONS = {"rule_files": "rule_files", "remote_read_configs": "remote_read"}
 AGENT_UNAVAILABLE = "unavailable with Prometheus Agent"
 SWITCH_INTERVAL_S = 0.001
+GC_FREEZE_INTERVAL_S = 60.0
 
 
 WARM_UP_QUERIES = (
@@ -283,8 +285,10 @@ class Server:
             loop.add_signal_handler(sig, self.request_shutdown)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self._reload_logged()))
         serving = asyncio.ensure_future(self._uvicorn.serve())
+        freezing: asyncio.Future[None] | None = None
         try:
             appendable = await self._open_storage()
+            freezing = asyncio.ensure_future(freeze_long_lived_objects())
             await self._start_remote_write()  # before the first scrape, so the sender sees every sample
             await self.notifier.start()
             self.scrape = ScrapeManager(appendable)
@@ -297,6 +301,8 @@ class Server:
             await serving
         finally:
             self.request_shutdown()
+            if freezing is not None:
+                freezing.cancel()
             await asyncio.gather(serving, return_exceptions=True)
             if self.rules is not None:
                 await self.rules.stop()
@@ -364,6 +370,16 @@ class Server:
         options = DBOptions(retention_ms=self.options.retention_ms, retention_bytes=self.options.retention_bytes)
         return DB.open(self.options.storage_path, options, replay_progress=self.replay_progress,
                        keep_segment_from=self._wal_hold)
+
+
+async def freeze_long_lived_objects(interval_s: float = GC_FREEZE_INTERVAL_S) -> None:
+    """Moves the objects alive now (series labels, caches, compiled code) out of the garbage collector's
+    reach, at start and every minute. A full collection then walks only what is new; walking every label
+    set of the head held the GIL for 100-500 ms and stalled every scrape. Cyclic garbage among objects
+    frozen while alive is never collected; the long-lived state frozen here holds no such cycles."""
+    while True:
+        gc.freeze()
+        await asyncio.sleep(interval_s)
 
 
 class _Uvicorn(uvicorn.Server):

@@ -9,7 +9,7 @@ import promql_parser
 import xxhash
 
 from ember.errors import BadDataError, ExecutionError, QueryParseError
-from ember.model.labels import METRIC_NAME, Labels, is_valid_label_name
+from ember.model.labels import EMPTY_LABELS, METRIC_NAME, Labels, is_valid_label_name
 from ember.promql.aggregation_kernels import (
     OP_CODES,
     grouped_limitk,
@@ -44,7 +44,7 @@ def eval_aggregation(node: promql_parser.AggregateExpr, ctx: EvalContext, evalua
         raise QueryParseError(f"expected type instant vector in aggregation expression, got {type(operand)}")
     param = evaluate(node.param, ctx) if node.param is not None else None
     grouping = _grouping(node.modifier)
-    keys = [_group_labels(lb, grouping) for lb in operand.labels]
+    keys = _group_keys(operand.labels, grouping)
     if op == "count_values":
         if not isinstance(param, StringValue):
             raise QueryParseError("count_values needs a string parameter")
@@ -73,13 +73,21 @@ def _grouping(modifier: promql_parser.AggModifier | None) -> tuple[bool, tuple[s
     return without, tuple(modifier.labels)
 
 
-def _group_labels(labels: Labels, grouping: tuple[bool, tuple[str, ...]] | None) -> Labels:
+def _group_keys(labels: list[Labels], grouping: tuple[bool, tuple[str, ...]] | None) -> list[Labels]:
+    """Each series' group labels. Equal groups share one object, so 50k input series leave one `Labels`
+    per group alive rather than one per series: fewer survivors, fewer full garbage collections (which
+    hold the GIL for 100 ms and more in a large server)."""
     if grouping is None:
-        return Labels()
+        return [EMPTY_LABELS] * len(labels)
     without, names = grouping
     if without:
-        return labels_without(labels, frozenset((*names, METRIC_NAME)))
-    return labels_keeping(labels, frozenset(names))
+        dropped = frozenset((*names, METRIC_NAME))
+        keys = (labels_without(lb, dropped) for lb in labels)
+    else:
+        kept = frozenset(names)
+        keys = (labels_keeping(lb, kept) for lb in labels)
+    shared: dict[Labels, Labels] = {}
+    return [shared.setdefault(key, key) for key in keys]
 
 
 def _group_drop_names(operand: InstantVector, group_ids: np.ndarray, num_groups: int,

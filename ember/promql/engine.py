@@ -11,6 +11,7 @@ from ember.errors import BadDataError, ExecutionError, QueryParseError
 from ember.model.labels import EMPTY_LABELS
 from ember.promql.context import Annotations, EvalContext, QueryLimits
 from ember.promql.evaluator import evaluate
+from ember.promql.label_order import label_order
 from ember.promql.parsing import parse_query
 from ember.promql.result import QueryResult
 from ember.promql.values import (
@@ -160,9 +161,7 @@ def _range_result(value: Value, ctx: EvalContext) -> QueryResult:
     if not isinstance(value, InstantVector):
         raise BadDataError("invalid expression type for range query, must be Scalar or instant Vector")
     vector = _final_vector(value)
-    # Sorting by the flat (name, value, ...) tuple is Prometheus's label order, without pair objects.
-    order = sorted(range(len(vector)), key=lambda i: vector.labels[i].flat)
-    vector = vector.take(np.array(order, dtype=np.int64))
+    vector = vector.take(label_order(vector.labels))
     counts = vector.present.sum(axis=1).astype(np.int64)
     offsets = np.zeros(len(vector) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])

@@ -110,30 +110,39 @@ def _extreme(ts: Int64Array, vals: Float64Array, a: int, b: int, which: int) -> 
     return float(best_t / 1000.0)
 
 
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _window_value(ts: Int64Array, vals: Float64Array, a: int, b: int, which: int) -> float:
+    """One window's value for selector `which` (a compile-time constant in each loop below)."""
+    if which == COUNT:
+        return float(b - a)
+    if which == PRESENT:
+        return 1.0
+    if which == LAST:
+        return float(vals[b - 1])
+    if which == FIRST:
+        return float(vals[a])
+    if which == TS_OF_LAST:
+        return float(ts[b - 1] / 1000.0)
+    if which == TS_OF_FIRST:
+        return float(ts[a] / 1000.0)
+    if which == SUM:
+        return _sum(vals, a, b)
+    if which == AVG:
+        return _avg(vals, a, b)
+    if which == STDDEV:
+        return math.sqrt(_variance(vals, a, b))
+    if which == STDVAR:
+        return _variance(vals, a, b)
+    return _extreme(ts, vals, a, b, which)
 
-# One value per window, all with the signature (ts, vals, a, b) -> float.
-_WINDOW_VALUES = {
-    COUNT: _jit(lambda ts, vals, a, b: float(b - a)),
-    PRESENT: _jit(lambda ts, vals, a, b: 1.0),
-    LAST: _jit(lambda ts, vals, a, b: vals[b - 1]),
-    FIRST: _jit(lambda ts, vals, a, b: vals[a]),
-    TS_OF_LAST: _jit(lambda ts, vals, a, b: ts[b - 1] / 1000.0),
-    TS_OF_FIRST: _jit(lambda ts, vals, a, b: ts[a] / 1000.0),
-    SUM: _jit(lambda ts, vals, a, b: _sum(vals, a, b)),
-    AVG: _jit(lambda ts, vals, a, b: _avg(vals, a, b)),
-    STDDEV: _jit(lambda ts, vals, a, b: math.sqrt(_variance(vals, a, b))),
-    STDVAR: _jit(lambda ts, vals, a, b: _variance(vals, a, b)),
-    MIN: _jit(lambda ts, vals, a, b: _extreme(ts, vals, a, b, MIN)),
-    MAX: _jit(lambda ts, vals, a, b: _extreme(ts, vals, a, b, MAX)),
-    TS_OF_MIN: _jit(lambda ts, vals, a, b: _extreme(ts, vals, a, b, TS_OF_MIN)),
-    TS_OF_MAX: _jit(lambda ts, vals, a, b: _extreme(ts, vals, a, b, TS_OF_MAX)),
-}
 
-
-def _window_loop(window_value: Callable[..., float]) -> Callable[..., None]:
+def _window_loop(which: int) -> Callable[..., None]:
     """A compiled loop over all series and steps for one window function. One loop per function
-    (rather than one loop choosing the function per window) keeps the per-window cost at a few ns."""
+    (rather than one loop choosing the function per window) keeps the per-window cost at a few ns.
+
+    The loop closes over the selector number, not over a compiled function: numba's cache key hashes
+    the closure's contents, and a dispatcher pickles differently in every process, so closing over one
+    recompiled each loop (130-420 ms, holding up queries) on first use in every process."""
 
     @numba.njit(cache=True, nogil=True, error_model="numpy")
     def kernel(
@@ -146,13 +155,13 @@ def _window_loop(window_value: Callable[..., float]) -> Callable[..., None]:
                 b = hi[s, j]
                 if b <= a:
                     continue
-                out[s, j] = window_value(ts, vals, a, b)
+                out[s, j] = _window_value(ts, vals, a, b, which)
                 present[s, j] = True
 
     return kernel  # type: ignore[no-any-return]
 
 
-_SIMPLE_KERNELS = {which: _window_loop(value) for which, value in _WINDOW_VALUES.items()}
+_SIMPLE_KERNELS = {which: _window_loop(which) for which in range(COUNT, TS_OF_MAX + 1)}
 
 
 def simple_over_time_kernel(

@@ -1,59 +1,182 @@
 """`POST /api/v1/write`: the remote-write 1.0 receiver. A 2xx is sent only once the samples are in the
 WAL and fsynced; a request with a sample the storage refuses is rolled back whole and answered 400 with
-Prometheus's message (as Prometheus 2.x does); garbage is a 400, never a crash."""
+Prometheus's message (as Prometheus 2.x does); garbage is a 400, never a crash.
+
+A sender repeats the same series in every request, so the receiver remembers each series' storage ref
+by its key (two hashes of its encoded labels): a request whose series are all known is appended by refs,
+without building a label set or looking one up."""
 
 from __future__ import annotations
 
 import asyncio
 
+import numpy as np
+import numpy.typing as npt
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from ember.errors import BadDataError, EmberError
-from ember.model.samples import SampleBatch
+from ember.errors import BadDataError, EmberError, UnknownSeriesRefError
+from ember.model.samples import Int64Array, SampleBatch
 from ember.remote.read_codec import decode_read_request, encode_read_response
-from ember.remote.write_codec import LabelsCache, decode_body
-from ember.storage.interface import Appendable, Queryable
+from ember.remote.write_codec import LabelsCache, WriteColumns, decode_body_columns
+from ember.storage.interface import Appendable, Appender, AppendResult, Queryable
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+U64 = npt.NDArray[np.uint64]
 
 
-def ingest(appendable: Appendable, body: bytes, cache: LabelsCache | None = None) -> int:
-    """Decodes and durably appends one request; returns the number of samples stored."""
-    decoded = decode_body(body, cache)
-    if not len(decoded.values):
-        return 0
-    appender = appendable.appender()
-    batch = SampleBatch.of_samples(decoded.series, decoded.series_index, decoded.timestamps, decoded.values)
-    result = appender.append(batch)
-    message = result.first_error_message()
-    if message is not None:
-        appender.rollback()
-        raise BadDataError(message)
-    appender.commit(sync=True)
-    return len(decoded.values)
+class SeriesRefCache:
+    """Series key -> storage ref, in sorted numpy columns so that a whole request is looked up at once.
+    New keys wait in a small sorted run merged into the main one when it grows (an LSM of two levels), so
+    a burst of new series does not re-sort everything on every request."""
+
+    def __init__(self, max_entries: int = 4_000_000) -> None:
+        self._max = max_entries
+        self._levels: list[tuple[U64, U64, Int64Array]] = [_empty_level(), _empty_level()]
+
+    def __len__(self) -> int:
+        return sum(len(level[0]) for level in self._levels)
+
+    def lookup(self, first: U64, second: U64) -> Int64Array | None:
+        """The ref of every key, or None unless all are known."""
+        refs = np.full(len(first), -1, dtype=np.int64)
+        for keys, checks, level_refs in self._levels:
+            if not len(keys):
+                continue
+            at = np.minimum(np.searchsorted(keys, first), len(keys) - 1)
+            hit = (keys[at] == first) & (checks[at] == second)
+            refs[hit] = level_refs[at[hit]]
+        return refs if not len(refs) or refs.min() >= 0 else None
+
+    def put(self, first: U64, second: U64, refs: Int64Array) -> None:
+        if len(self) + len(first) > self._max:
+            self.clear()
+        main, recent = self._levels
+        recent = _merged(recent, (first, second, refs))
+        if len(recent[0]) > max(4096, len(main[0]) // 8):
+            main, recent = _merged(main, recent), _empty_level()
+        self._levels = [main, recent]
+
+    def clear(self) -> None:
+        self._levels = [_empty_level(), _empty_level()]
+
+
+def _empty_level() -> tuple[U64, U64, Int64Array]:
+    return np.empty(0, np.uint64), np.empty(0, np.uint64), np.empty(0, np.int64)
+
+
+def _merged(old: tuple[U64, U64, Int64Array], new: tuple[U64, U64, Int64Array]) -> tuple[U64, U64, Int64Array]:
+    """Both runs as one, sorted by first key; for a repeated first key the newest entry wins."""
+    first, second, refs = (np.concatenate([a, b]) for a, b in zip(old, new, strict=True))
+    order = np.argsort(first, kind="stable")[::-1]  # newest first among equal keys
+    first, second, refs = first[order], second[order], refs[order]
+    keep = np.ones(len(first), dtype=bool)
+    keep[1:] = first[1:] != first[:-1]
+    first, second, refs = first[keep][::-1], second[keep][::-1], refs[keep][::-1]
+    return np.ascontiguousarray(first), np.ascontiguousarray(second), np.ascontiguousarray(refs)
+
+
+class WriteIngester:
+    """Decodes and durably appends remote-write requests to one storage, remembering series refs."""
+
+    def __init__(self, appendable: Appendable) -> None:
+        self.appendable = appendable
+        self.labels_cache = LabelsCache()
+        self.ref_cache = SeriesRefCache()
+
+    def ingest(self, body: bytes) -> int:
+        """Appends one request's samples and returns their number, after an fdatasync covering them."""
+        columns = decode_body_columns(body)
+        if not len(columns.values):
+            return 0
+        appender = self.appendable.appender()
+        try:
+            result = self._append(appender, columns)
+        except BaseException:
+            appender.rollback()
+            raise
+        message = result.first_error_message()
+        if message is not None:
+            appender.rollback()
+            raise BadDataError(message)
+        appender.commit(sync=True)
+        return len(columns.values)
+
+    def _append(self, appender: Appender, columns: WriteColumns) -> AppendResult:
+        series_index = columns.series_index
+        refs = self.ref_cache.lookup(columns.key_first, columns.key_second)
+        if refs is not None:
+            batch = SampleBatch(columns.timestamps, columns.values, series_index, refs=refs)
+            try:
+                return appender.append(batch)
+            except UnknownSeriesRefError:
+                self.ref_cache.clear()  # series the storage has since dropped (a head cut): start over
+        series = columns.labels(self.labels_cache)
+        result = appender.append(SampleBatch(columns.timestamps, columns.values, series_index, series=series))
+        if len(result.refs) == columns.num_series:
+            self.ref_cache.put(columns.key_first, columns.key_second, result.refs)
+        return result
+
+
+class RemoteWriteEndpoint:
+    """The ASGI endpoint of `/api/v1/write`: a plain ASGI app rather than a request/response function,
+    because per request the Request and Response objects cost as much as decoding 2,000 samples."""
+
+    def __init__(self, appendable: Appendable) -> None:
+        self.ingester = WriteIngester(appendable)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])
+        encoding = headers.get(b"content-encoding", b"snappy").decode("latin-1")
+        if encoding.lower() != "snappy":
+            await _plain_text(send, 415, f"unsupported Content-Encoding {encoding!r}: remote write 1.0 uses snappy")
+            return
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await _plain_text(send, 413, f"request body larger than {MAX_BODY_BYTES} bytes")
+            return
+        body = await _read_body(receive)
+        if body is None:
+            return  # the client went away
+        if len(body) > MAX_BODY_BYTES:
+            await _plain_text(send, 413, f"request body larger than {MAX_BODY_BYTES} bytes")
+            return
+        try:
+            await asyncio.to_thread(self.ingester.ingest, body)
+        except EmberError as exc:
+            await _plain_text(send, 400, str(exc))
+            return
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when the client disconnects; reading stops past the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False) or size > MAX_BODY_BYTES:
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _plain_text(send: Send, status: int, text: str) -> None:
+    body = text.encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode("ascii"))]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def write_route(appendable: Appendable) -> Route:
-    cache = LabelsCache()
-
-    async def write(request: Request) -> Response:
-        encoding = request.headers.get("content-encoding", "snappy")
-        if encoding.lower() != "snappy":
-            return PlainTextResponse(f"unsupported Content-Encoding {encoding!r}: remote write 1.0 uses snappy",
-                                     status_code=415)
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return PlainTextResponse(f"request body larger than {MAX_BODY_BYTES} bytes", status_code=413)
-        body = await request.body()
-        try:
-            await asyncio.to_thread(ingest, appendable, body, cache)
-        except EmberError as exc:
-            return PlainTextResponse(str(exc), status_code=400)
-        return Response(status_code=204)
-
-    return Route("/api/v1/write", write, methods=["POST"])
+    return Route("/api/v1/write", RemoteWriteEndpoint(appendable), methods=["POST"])
 
 
 def read_route(queryable: Queryable) -> Route:

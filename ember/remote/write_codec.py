@@ -31,7 +31,50 @@ class DecodedWrite:
 
     @property
     def series_index(self) -> npt.NDArray[np.int32]:
-        return np.repeat(np.arange(len(self.series), dtype=np.int32), np.diff(self.sample_offsets))
+        return _series_index(self.sample_offsets)
+
+
+@dataclass(frozen=True)
+class WriteColumns:
+    """A decoded request before its label sets are built: a receiver that already knows a series by its
+    key (two hashes of its encoded label fields; equal keys, equal label sets) need not build them."""
+
+    payload: bytes
+    label_offsets: npt.NDArray[np.int64]  # series i owns labels [offsets[i], offsets[i+1])
+    label_spans: npt.NDArray[np.int64]  # per label: name start, name end, value start, value end
+    sample_offsets: npt.NDArray[np.int64]
+    timestamps: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    key_first: npt.NDArray[np.uint64]
+    key_second: npt.NDArray[np.uint64]
+
+    @property
+    def num_series(self) -> int:
+        return len(self.sample_offsets) - 1
+
+    @property
+    def series_index(self) -> npt.NDArray[np.int32]:
+        return _series_index(self.sample_offsets)
+
+    def labels(self, cache: LabelsCache | None = None) -> list[Labels]:
+        """The label set of every series, built from the payload (or found in `cache` by key)."""
+        offsets = self.label_offsets.tolist()
+        if cache is None:
+            bounds = self.label_spans.reshape(-1, 4).tolist()
+            return [_labels_of(self.payload, bounds[offsets[i]:offsets[i + 1]]) for i in range(len(offsets) - 1)]
+        first, second = self.key_first.tolist(), self.key_second.tolist()
+        found = cache.lookup(first, second)
+        missing = [i for i, labels in enumerate(found) if labels is None]  # `None in` would call Labels.__eq__
+        if missing:
+            bounds = self.label_spans.reshape(-1, 4).tolist()
+            for i in missing:
+                found[i] = fresh = _labels_of(self.payload, bounds[offsets[i]:offsets[i + 1]])
+                cache.put(first[i], second[i], fresh)
+        return found  # type: ignore[return-value]  # no None left
+
+
+def _series_index(sample_offsets: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
+    return np.repeat(np.arange(len(sample_offsets) - 1, dtype=np.int32), np.diff(sample_offsets))
 
 
 def decompress(body: bytes) -> bytes:
@@ -90,37 +133,28 @@ def _labels_of(payload: bytes, bounds: list[list[int]]) -> Labels:
         raise BadDataError(f"invalid labels: {exc}") from None
 
 
-def _gather_values(buf: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    """The float64 at each byte offset, bit for bit (0.0 where a sample had no value field)."""
-    return proto_kernels.gather_words(buf, offsets).view(np.float64)
-
-
-def decode_write_request(payload: bytes, cache: LabelsCache | None = None) -> DecodedWrite:
+def decode_columns(payload: bytes) -> WriteColumns:
+    """The columns of a WriteRequest's protobuf bytes; malformed input is a BadDataError."""
     buf = np.frombuffer(payload, dtype=np.uint8)
-    status, position, label_offsets, spans, sample_offsets, timestamps, value_offsets = \
+    status, position, label_offsets, spans, sample_offsets, timestamps, bits, first, second = \
         proto_kernels.decode_write_request(buf)
     if status != proto_kernels.OK:
         raise BadDataError(f"proto: {_STATUS_TEXT.get(status, 'malformed message')} at byte {position}")
-    values = _gather_values(buf, value_offsets)
-    offsets = label_offsets.tolist()
-    if cache is None:
-        bounds = spans.reshape(-1, 4).tolist()
-        built = [_labels_of(payload, bounds[offsets[i]:offsets[i + 1]]) for i in range(len(offsets) - 1)]
-        return DecodedWrite(built, sample_offsets, timestamps, values)
-    first, second = (h.tolist() for h in proto_kernels.series_key_hashes(buf, label_offsets, spans))
-    found = cache.lookup(first, second)
-    missing = [i for i, labels in enumerate(found) if labels is None]  # `None in` would call Labels.__eq__
-    if missing:
-        bounds = spans.reshape(-1, 4).tolist()
-        for i in missing:
-            found[i] = fresh = _labels_of(payload, bounds[offsets[i]:offsets[i + 1]])
-            cache.put(first[i], second[i], fresh)
-    series: list[Labels] = found  # type: ignore[assignment]  # no None left
-    return DecodedWrite(series, sample_offsets, timestamps, values)
+    values = bits.view(np.float64)  # bit for bit: staleness NaN, -0.0 and NaN payloads survive
+    return WriteColumns(payload, label_offsets, spans, sample_offsets, timestamps, values, first, second)
+
+
+def decode_write_request(payload: bytes, cache: LabelsCache | None = None) -> DecodedWrite:
+    columns = decode_columns(payload)
+    return DecodedWrite(columns.labels(cache), columns.sample_offsets, columns.timestamps, columns.values)
 
 
 def decode_body(body: bytes, cache: LabelsCache | None = None) -> DecodedWrite:
     return decode_write_request(decompress(body), cache)
+
+
+def decode_body_columns(body: bytes) -> WriteColumns:
+    return decode_columns(decompress(body))
 
 
 # ------------------------------------------------------------------ encoding (sender, tests, benchmarks)

@@ -21,6 +21,7 @@ from ember.model.labels import Labels
 from ember.model.samples import STALE_NAN, SampleBatch
 from ember.scrape.http_client import FetchedBody, ScrapeClient
 from ember.scrape.interval_stats import IntervalStats
+from ember.scrape.schedule import ScrapeSchedule
 from ember.scrape.series_state import ResolvedSeries, SeriesState, refs_of
 from ember.scrape.target import Target
 from ember.storage.interface import Appendable, Appender, AppendOptions
@@ -102,6 +103,7 @@ class ScrapeLoop:
         now = self._clock()
         offset = self.target.offset_ms(int(self.config.scrape_interval)) / 1000
         await asyncio.sleep((offset - now % interval) % interval)
+        schedule = ScrapeSchedule(self._now_ms(), int(self.config.scrape_interval))
         previous: float | None = None
         label = format_duration_ms(int(self.config.scrape_interval))
         while True:
@@ -109,17 +111,17 @@ class ScrapeLoop:
             if previous is not None and self._intervals is not None:
                 self._intervals.observe(label, started - previous)
             previous = started
-            await self.scrape_once()
-            elapsed = self._clock() - started
-            await asyncio.sleep(max(interval - elapsed % interval, 0.0))
+            await self.scrape_once(schedule.timestamp_ms(int(started * 1000)))
+            await asyncio.sleep(schedule.delay_s(self._now_ms()))
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
 
     # --------------------------------------------------------------------- scrape
-    async def scrape_once(self) -> ScrapeOutcome:
+    async def scrape_once(self, timestamp_ms: int | None = None) -> ScrapeOutcome:
+        """One scrape; its samples get `timestamp_ms` (the schedule's aligned time), by default its start."""
         started = self._clock()
-        t = int(started * 1000)
+        t = int(started * 1000) if timestamp_ms is None else timestamp_ms
         fetched: FetchedBody | None = None
         error = ""
         try:

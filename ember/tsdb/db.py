@@ -137,9 +137,7 @@ class DB:
 
     def querier(self) -> DBQuerier:
         self._check_open()
-        with self.blocks_lock:
-            blocks = list(self._blocks)
-        return DBQuerier(self.head, blocks)
+        return DBQuerier(self.head, lambda: self.blocks)
 
     @property
     def blocks(self) -> list[Block]:

@@ -44,16 +44,39 @@ class HeadOptions:
     frame_rows: int = 120
     block_range_ms: int = 2 * HOUR_MS
     out_of_order_window_ms: int = 0
+    unaligned_freeze_samples: int = 0  # compress unaligned samples every N (0: never; see head_unaligned)
 
 
 @dataclass
 class Classified:
-    """Per-sample verdicts of `Head.classify`, as status codes of `append_kernels`."""
+    """Per-sample verdicts of `Head.classify`, as status codes of `append_kernels`, and their counts
+    (indexed by status code)."""
 
     status: np.ndarray  # type: ignore[type-arg]
+    counts: np.ndarray  # type: ignore[type-arg]
+
+    @property
+    def all_accepted(self) -> bool:
+        """Every sample is new and in order (the common case, which needs no filtering)."""
+        return int(self.counts[kernels.ACCEPT]) == len(self.status)
 
 
 WalRecord = SeriesRecord | SeriesSetRecord | GroupSamplesRecord | SamplesRecord
+UnalignedParts = tuple[list[FrozenChunk], tuple[Int64Array, Int64Array, Float64Array]]
+
+
+def _unaligned_groups(frozen: list[FrozenChunk], refs: Int64Array, mint: int, maxt: int) -> list[ColumnGroup]:
+    """The selected series' samples in [mint, maxt] of the compressed unaligned parts, in arrival order."""
+    groups = []
+    for chunk in frozen:
+        if chunk.maxt < mint or chunk.mint > maxt:
+            continue
+        columns = np.flatnonzero(np.isin(chunk.refs, refs))
+        if len(columns):
+            sliced = chunk.decode(columns).time_slice(mint, maxt)
+            if len(sliced.timestamps):
+                groups.append(sliced)
+    return groups
 
 
 class Head:
@@ -63,37 +86,40 @@ class Head:
         self.lock = threading.RLock()
         self._current: dict[str, Generation] = {}
         self._generations: dict[int, Generation] = {}
-        self._unaligned = UnalignedBuffer()
+        self._unaligned = UnalignedBuffer(self.options.unaligned_freeze_samples)
         self._tombstones = HeadTombstones()
         self._next_set_id = 0
         self.min_valid_t = MIN_TIME
+        # Samples cut for a block that is still being written: queries keep seeing them here until the
+        # block is in the database's list (`release_cut`), so a cut never opens a window in neither.
+        self._cutting: list[ColumnGroup] = []
         self.max_time = MIN_TIME
 
     # ----------------------------------------------------------------- validation
     def classify(
-        self, refs: Int64Array, timestamps: Int64Array, values: Float64Array, *, commit: bool, distinct: bool = False
+        self, refs: Int64Array, timestamps: Int64Array, values: Float64Array, *, commit: bool, distinct: bool = False,
+        series: tuple[Int64Array, Int64Array] | None = None,
     ) -> Classified:
         """Applies Prometheus's appendability rules in arrival order. With `commit`, the per-series
         newest timestamps advance (the caller holds the lock and will store the accepted samples).
-        `distinct` promises that no ref repeats (a scrape row), which spares finding the unique refs."""
-        if distinct:
+        `distinct` promises that no ref repeats (a scrape row); `series` gives the distinct refs and each
+        sample's position among them. Either spares sorting the refs."""
+        if series is not None:
+            unique, slots = series
+        elif distinct:
             unique, slots = refs, np.arange(len(refs), dtype=np.int64)
         else:
             unique, slots = np.unique(refs, return_inverse=True)
-        max_t = self.series.max_t[unique]
-        last_bits = self.series.last_bits[unique]
         window = self.options.out_of_order_window_ms
-        head_max = max(self.max_time, int(timestamps.max()) if len(timestamps) else MIN_TIME)
-        ooo_min_t = head_max - window if window > 0 else MAX_TIME
+        ooo_min_t = MAX_TIME
+        if window > 0:
+            ooo_min_t = max(self.max_time, int(timestamps.max()) if len(timestamps) else MIN_TIME) - window
         status = np.empty(len(refs), dtype=np.int8)
-        kernels.validate_samples(
-            slots.astype(np.int64), timestamps, values.view(np.uint64), max_t, last_bits,
-            self.min_valid_t, ooo_min_t, status,
+        counts = kernels.classify_samples(
+            unique, slots.astype(np.int64, copy=False), timestamps, values.view(np.uint64), self.series.max_t,
+            self.series.last_bits, self.min_valid_t, ooo_min_t, commit, status,
         )
-        if commit:
-            self.series.max_t[unique] = max_t
-            self.series.last_bits[unique] = last_bits
-        return Classified(status)
+        return Classified(status, counts)
 
     # ------------------------------------------------------------------ writing
     def new_series_records(self, refs: Int64Array, *, distinct: bool = False) -> list[WalRecord]:
@@ -179,8 +205,9 @@ class Head:
         groups, unaligned, refs, labels = self._snapshot(matchers, mint, maxt)
         if not len(refs):
             return SeriesSet.empty()
+        frozen, (u_refs, u_ts, u_vals) = unaligned
+        groups.extend(_unaligned_groups(frozen, refs, mint, maxt))  # older arrivals than the flat part
         parts = [flatten_groups(groups)]
-        u_refs, u_ts, u_vals = unaligned
         if len(u_refs):
             mask = (u_ts >= mint) & (u_ts <= maxt) & np.isin(u_refs, refs)
             parts.append((u_refs[mask], u_ts[mask], u_vals[mask]))
@@ -192,13 +219,13 @@ class Head:
 
     def _snapshot(
         self, matchers: Sequence[Matcher], mint: int, maxt: int
-    ) -> tuple[list[ColumnGroup], tuple[Int64Array, Int64Array, Float64Array], Int64Array, list[Labels]]:
+    ) -> tuple[list[ColumnGroup], UnalignedParts, Int64Array, list[Labels]]:
         """Under the lock: what to read; decoding happens outside it."""
         with self.lock:
             selected = select_postings(self.series.postings, matchers)
             if not selected:
                 empty = np.empty(0, np.int64)
-                return [], (empty, empty, np.empty(0, np.float64)), empty, []
+                return [], ([], (empty, empty, np.empty(0, np.float64))), empty, []
             pieces: list[tuple[Generation, Int64Array, list[FrozenChunk], ColumnGroup | None]] = []
             for generation in self._generations.values():
                 common = generation.bitmap & selected
@@ -206,10 +233,11 @@ class Head:
                     continue
                 chunks = [c for c in generation.chunks if c.maxt >= mint and c.mint <= maxt]
                 pieces.append((generation, to_array(common), chunks, generation.frame_view()))
-            unaligned = self._unaligned.snapshot()
+            unaligned = self._unaligned.parts()
             refs = to_array(selected)
             labels = self.series.labels_of(refs)
-        groups = []
+            cutting = [g for g in self._cutting if g.maxt >= mint and g.mint <= maxt]
+        groups = [_columns_of(g, refs).time_slice(mint, maxt) for g in cutting]  # older than the rest
         for generation, wanted, chunks, frame in pieces:
             columns = np.searchsorted(generation.refs, wanted)
             for chunk in chunks:
@@ -249,9 +277,15 @@ class Head:
                     del self._generations[set_id]
             groups.extend(self._unaligned.take_before(t))
             groups = self._tombstones.apply_to_groups(groups)
+            self._cutting.extend(groups)
             self.min_valid_t = max(self.min_valid_t, t)
             refs = np.unique(np.concatenate([g.refs for g in groups])) if groups else np.empty(0, np.int64)
             return dict(zip(refs.tolist(), self.series.labels_of(refs), strict=True)), groups
+
+    def release_cut(self) -> None:
+        """Forgets the samples of `cut_before` once their blocks are readable from the database."""
+        with self.lock:
+            self._cutting = []
 
     def _current_of(self, generation: Generation) -> str | None:
         for key, current in self._current.items():
@@ -265,9 +299,15 @@ class Head:
             alive = BitMap()
             for generation in self._generations.values():
                 alive |= generation.bitmap
-            u_refs, _, _ = self._unaligned.snapshot()
+            u_refs = self._unaligned.refs()
             if len(u_refs):
-                alive |= BitMap(np.unique(u_refs).tolist())
+                alive |= BitMap(u_refs.tolist())
             dead = self.series.live_refs() - alive
             self.series.remove(dead)
             return dead
+
+
+def _columns_of(group: ColumnGroup, refs: Int64Array) -> ColumnGroup:
+    """The columns of `group` whose series are among `refs` (sorted)."""
+    wanted = np.isin(group.refs, refs)
+    return ColumnGroup(group.refs[wanted], group.timestamps, group.values[:, wanted])

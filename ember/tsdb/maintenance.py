@@ -86,7 +86,10 @@ class Maintenance:
             else:
                 break
             series, groups = head.cut_before(end)
-            self._write_blocks(series, groups, range_ms)
+            try:
+                self._write_blocks(series, groups, range_ms)
+            finally:
+                head.release_cut()
             db.metrics.head_cuts_total += 1
             cut = True
             if force:

@@ -1,8 +1,13 @@
-"""The database's `Querier`: the head and the blocks overlapping a time range, merged."""
+"""The database's `Querier`: the head and the blocks overlapping a time range, merged.
+
+Each read takes the head first and the block list after it. A head cut keeps its samples readable in the
+head until their block is in the list, so whichever side of a cut a read falls on, every sample is in
+one of the two (or in both, which the merge resolves); a block list taken before the head could miss a
+window the cut moved in between."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ember.model.matchers import Matcher
@@ -15,16 +20,20 @@ if TYPE_CHECKING:
 
 
 class DBQuerier:
-    def __init__(self, head: Head, blocks: Sequence[Block]) -> None:
+    def __init__(self, head: Head, blocks: Callable[[], Sequence[Block]]) -> None:
         self._head = head
-        self._blocks = list(blocks)
+        self._blocks = blocks  # the database's current list, read after the head on every call
+        self._closed = False
 
     def _blocks_in(self, mint: int, maxt: int) -> list[Block]:
-        return [b for b in self._blocks if b.meta.min_time <= maxt and b.meta.max_time > mint]
+        if self._closed:
+            return []
+        return [b for b in self._blocks() if b.meta.min_time <= maxt and b.meta.max_time > mint]
 
     def select(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> SeriesSet:
+        in_head = self._head.select(matchers, mint, maxt)
         parts = [b.select(matchers, mint, maxt) for b in self._blocks_in(mint, maxt)]
-        parts.append(self._head.select(matchers, mint, maxt))
+        parts.append(in_head)  # last: on equal timestamps the head's sample wins, as before
         return merge_series_sets(parts)
 
     def label_names(
@@ -60,4 +69,4 @@ class DBQuerier:
             return sorted({v for ref in refs if (v := head.series.labels(ref).get(name))})
 
     def close(self) -> None:
-        self._blocks = []
+        self._closed = True

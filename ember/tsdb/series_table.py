@@ -12,6 +12,7 @@ from ember.errors import BadDataError, UnknownSeriesRefError
 from ember.model.labels import Labels
 from ember.model.samples import Int64Array
 from ember.storage.interface import MIN_TIME
+from ember.tsdb import append_kernels
 
 UInt64Array = npt.NDArray[np.uint64]
 BoolArray = npt.NDArray[np.bool_]
@@ -79,11 +80,10 @@ class SeriesTable:
         self.live[refs] = False
 
     def check_refs(self, refs: Int64Array) -> None:
-        if len(refs) == 0:
-            return
-        if refs.min() < 0 or refs.max() >= len(self._labels):
+        verdict = append_kernels.check_refs(refs, self.live, len(self._labels))
+        if verdict == append_kernels.REFS_UNKNOWN:
             raise UnknownSeriesRefError("unknown series ref")
-        if not self.live[refs].all():
+        if verdict == append_kernels.REFS_GONE:
             raise UnknownSeriesRefError("series ref no longer in the head")
 
     def labels_of(self, refs: Int64Array) -> list[Labels]:

@@ -16,7 +16,7 @@ from ember.promql.result import QueryResult
 from ember.timeutil import now_ms
 from ember.web.context import WebContext
 from ember.web.params import Params, parse_duration_param_ms, parse_time_ms
-from ember.web.query_json import query_response_json
+from ember.web.query_json import query_response_body
 from ember.web.responses import error_response, success
 
 MAX_POINTS = 11_000
@@ -45,12 +45,19 @@ def _engine_for(ctx: WebContext, params: Params) -> Engine:
     )
 
 
-async def _run(ctx: WebContext, work: Callable[[threading.Event], QueryResult]) -> QueryResult:
-    """Runs a query in a worker thread under the concurrency limit; a dropped client cancels it."""
+def _answered(work: Callable[[threading.Event], QueryResult], cancel: threading.Event) -> bytes:
+    """The query and its JSON body, both in the worker thread: a large matrix takes tens of milliseconds to
+    write, and on the event loop that would delay every scrape due meanwhile."""
+    return query_response_body(work(cancel))
+
+
+async def _run(ctx: WebContext, work: Callable[[threading.Event], QueryResult]) -> bytes:
+    """Runs a query and writes its response body in a worker thread under the concurrency limit; a dropped
+    client cancels it."""
     cancel = threading.Event()
     async with ctx.query_slots:
         try:
-            return await asyncio.to_thread(work, cancel)
+            return await asyncio.to_thread(_answered, work, cancel)
         except QueryParseError as exc:  # Prometheus's API reports it as an invalid `query` parameter
             raise BadDataError(f'invalid parameter "query": {exc}') from None
         except asyncio.CancelledError:
@@ -66,10 +73,10 @@ async def query(request: Request) -> Response:
         time_text = params.get("time")
         at = parse_time_ms(time_text) if time_text else now_ms()
         engine = _engine_for(ctx, params)
-        result = await _run(ctx, lambda cancel: engine.instant_query(ctx.storage, expr, at, cancel=cancel))
+        body = await _run(ctx, lambda cancel: engine.instant_query(ctx.storage, expr, at, cancel=cancel))
     except EmberError as exc:
         return error_response(exc)
-    return Response(query_response_json(result), media_type="application/json")
+    return Response(body, media_type="application/json")
 
 
 async def query_range(request: Request) -> Response:
@@ -86,12 +93,12 @@ async def query_range(request: Request) -> Response:
             raise BadDataError("exceeded maximum resolution of 11,000 points per timeseries. "
                                "Try decreasing the query resolution (?step=XX)")
         engine = _engine_for(ctx, params)
-        result = await _run(
+        body = await _run(
             ctx, lambda cancel: engine.range_query(ctx.storage, expr, start, end, step, cancel=cancel)
         )
     except EmberError as exc:
         return error_response(exc)
-    return Response(query_response_json(result), media_type="application/json")
+    return Response(body, media_type="application/json")
 
 
 def _time_param(params: Params, name: str) -> int:

@@ -40,6 +40,17 @@ def _limited(items: list[Any], limit: int) -> tuple[list[Any], list[str]]:
     return items, []
 
 
+async def _answer(items: list[Any], limit: int, remote_warnings: list[str]) -> Response:
+    """The success response, limited and encoded in a worker thread: the answer to a wide match is
+    megabytes of JSON, and encoding it on the event loop would hold up every scrape meanwhile."""
+
+    def build() -> Response:
+        data, warnings = _limited(items, limit)
+        return success(data, remote_warnings + warnings)
+
+    return await asyncio.to_thread(build)
+
+
 async def series(request: Request) -> Response:
     ctx: WebContext = request.app.state.ctx
     try:
@@ -50,17 +61,16 @@ async def series(request: Request) -> Response:
         mint, maxt = range_params(params)
         limit = limit_param(params)
 
-        def find(querier: Querier) -> list[Labels]:
+        def find(querier: Querier) -> list[dict[str, str]]:
             found: set[Labels] = set()
             for matchers in sets:
                 found.update(querier.select(matchers, mint, maxt).labels)
-            return sorted(found)
+            return [dict(lb) for lb in sorted(found)]
 
         labels, remote_warnings = await _with_querier(ctx, find)
     except EmberError as exc:
         return error_response(exc)
-    data, warnings = _limited([dict(lb) for lb in labels], limit)
-    return success(data, remote_warnings + warnings)
+    return await _answer(labels, limit, remote_warnings)
 
 
 async def label_names(request: Request) -> Response:
@@ -80,8 +90,7 @@ async def label_names(request: Request) -> Response:
         names, remote_warnings = await _with_querier(ctx, find)
     except EmberError as exc:
         return error_response(exc)
-    data, warnings = _limited(names, limit)
-    return success(data, remote_warnings + warnings)
+    return await _answer(names, limit, remote_warnings)
 
 
 async def label_values(request: Request) -> Response:
@@ -103,8 +112,7 @@ async def label_values(request: Request) -> Response:
         values, remote_warnings = await _with_querier(ctx, find)
     except EmberError as exc:
         return error_response(exc)
-    data, warnings = _limited(values, limit)
-    return success(data, remote_warnings + warnings)
+    return await _answer(values, limit, remote_warnings)
 
 
 def _label_name(raw: str) -> str:

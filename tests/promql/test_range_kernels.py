@@ -458,3 +458,14 @@ def test_window_bounds_match_searchsorted(inputs: tuple[list[Window], list[int],
         own = ts[offsets[s] : offsets[s + 1]]
         assert lo[s].tolist() == (offsets[s] + np.searchsorted(own, times - rng, side="right")).tolist()
         assert hi[s].tolist() == (offsets[s] + np.searchsorted(own, times, side="right")).tolist()
+
+
+def test_over_time_loops_close_over_plain_numbers_so_numba_can_cache_them() -> None:
+    """numba's cache key hashes a closure's contents; a compiled function there pickles differently in
+    every process, which made every process recompile these loops on first use."""
+    from ember.promql import range_kernels_over_time as over_time
+
+    for which, kernel in over_time._SIMPLE_KERNELS.items():
+        python_function = kernel.py_func  # type: ignore[attr-defined]  # the dispatcher's source function
+        cells = [cell.cell_contents for cell in python_function.__closure__ or ()]
+        assert cells == [which]

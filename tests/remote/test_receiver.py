@@ -132,3 +132,66 @@ def test_sigkill_while_receiving_keeps_every_acknowledged_sample(tmp_path: Path)
             i = int(labels.get("i"))
             assert np.array_equal(vals, ts + i)
     assert len(acknowledged) >= 3
+
+
+def test_series_ref_cache_finds_every_key_or_none_and_newest_wins() -> None:
+    from ember.remote.receiver import SeriesRefCache
+
+    cache = SeriesRefCache()
+    keys = np.arange(10_000, dtype=np.uint64) * np.uint64(7919)
+    cache.put(keys[:5000], keys[:5000] + np.uint64(1), np.arange(5000, dtype=np.int64))
+    for start in range(5000, 10_000, 500):  # enough small puts to merge the recent run into the main one
+        cache.put(keys[start:start + 500], keys[start:start + 500] + np.uint64(1),
+                  np.arange(start, start + 500, dtype=np.int64))
+    wanted = keys[[9999, 0, 4321, 5000]]
+    found = cache.lookup(wanted, wanted + np.uint64(1))
+    assert found is not None and found.tolist() == [9999, 0, 4321, 5000]
+    assert cache.lookup(wanted, wanted + np.uint64(2)) is None  # the second hash must match too
+    assert cache.lookup(np.array([3], np.uint64), np.array([4], np.uint64)) is None
+    cache.put(keys[:1], keys[:1] + np.uint64(1), np.array([77], np.int64))
+    assert cache.lookup(keys[:1], keys[:1] + np.uint64(1)).tolist() == [77]  # type: ignore[union-attr]
+
+
+def test_repeated_requests_append_by_ref_and_survive_the_series_being_dropped(tmp_path: Path) -> None:
+    from ember.remote.receiver import WriteIngester
+
+    series = [Labels.from_strings("__name__", "rw", "i", str(i)) for i in range(20)]
+    with DB.open(tmp_path, DBOptions(background_maintenance=False, wal_sync_interval_s=0.01)) as db:
+        ingester = WriteIngester(db)
+        for step in range(3):
+            t = 1000 * (step + 1)
+            ingester.ingest(encode_body([(lb, [t], [float(t + i)]) for i, lb in enumerate(series)]))
+        assert len(ingester.ref_cache) == 20
+        db.flush_head()  # everything goes to a block; the head forgets the series and their refs
+        later = 2 * 3_600_000 + 1000  # past the flushed block
+        assert not db.head.series.are_live(ingester.ref_cache.lookup(  # type: ignore[arg-type]
+            *_keys_of(series, later))).any()
+        ingester.ingest(encode_body([(lb, [later], [float(later + i)]) for i, lb in enumerate(series)]))
+        found = db.querier().select([Matcher.equal("__name__", "rw")], MIN_TIME, MAX_TIME)
+        assert len(found) == 20
+        for labels, ts, vals in found:
+            assert ts.tolist() == [1000, 2000, 3000, later]
+            assert np.array_equal(vals, ts + int(labels.get("i")))
+
+
+def _keys_of(series: list[Labels], t: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+    from ember.remote.write_codec import decode_body_columns
+
+    columns = decode_body_columns(encode_body([(lb, [t], [0.0]) for lb in series]))
+    return columns.key_first, columns.key_second
+
+
+def test_other_encodings_are_415_oversized_bodies_413_and_other_methods_405(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import ember.remote.receiver as receiver
+
+    with DB.open(tmp_path, DBOptions(background_maintenance=False, wal_sync_interval_s=0.01)) as db:
+        client = _client(db)
+        body = encode_body([(UP, [1], [1.0])])
+        response = client.post("/api/v1/write", content=body, headers={"Content-Encoding": "gzip"})
+        assert response.status_code == 415 and "snappy" in response.text
+        assert response.headers["content-type"].startswith("text/plain")
+        assert client.get("/api/v1/write").status_code == 405
+        monkeypatch.setattr(receiver, "MAX_BODY_BYTES", 10)
+        assert client.post("/api/v1/write", content=body).status_code == 413
+        assert len(db.querier().select([Matcher.equal("job", "remote")], MIN_TIME, MAX_TIME)) == 0

@@ -98,6 +98,33 @@ def test_head_cut_writes_blocks_and_keeps_data(tmp_path: Path) -> None:
         assert _all(reopened) == before
 
 
+def test_no_read_misses_samples_while_the_head_is_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A query during a block write, and a querier opened before the cut and read after it, both see
+    every sample: the cut keeps them in the head until their block is in the list."""
+    from ember.tsdb import maintenance
+
+    series = [Labels.from_strings("__name__", "m", "i", str(i)) for i in range(5)]
+    db = DB.open(tmp_path, _options(block_range_ms=HOUR))
+    for step in range(0, 4 * 60):
+        _scrape(db, series, step * 60_000, np.full(5, float(step)))
+    before = _all(db)
+    opened_before_cut = db.querier()
+    during_writes: list[object] = []
+    real_write_block = maintenance.write_block
+
+    def observed_write_block(*args: object, **kwargs: object) -> object:
+        during_writes.append(_all(db))
+        return real_write_block(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(maintenance, "write_block", observed_write_block)
+    db.compact()
+    assert db.blocks and during_writes
+    assert all(seen == before for seen in during_writes)
+    found = opened_before_cut.select(ALL, MIN_TIME, MAX_TIME)
+    assert sum(len(ts) for _, ts, _ in found) == sum(len(ts) for ts, _ in before.values())
+    db.close()
+
+
 def test_samples_older_than_the_head_are_out_of_bounds(tmp_path: Path) -> None:
     labels = Labels.from_strings("__name__", "m")
     with DB.open(tmp_path, _options(block_range_ms=HOUR)) as db:

@@ -51,6 +51,8 @@ def test_frames_never_straddle_a_block_boundary() -> None:
     series, groups = head.cut_before(120_000)
     assert {int(t) for g in groups for t in g.timestamps} == {0, 20_000, 40_000, 60_000, 80_000, 100_000}
     assert set(series) == set(refs.tolist())
+    assert head.select(ALL, MIN_TIME, MAX_TIME).series(0)[0].tolist() == [s * 20_000 for s in range(10)]
+    head.release_cut()  # the block is written: the cut samples leave the head
     remaining = head.select(ALL, MIN_TIME, MAX_TIME)
     assert remaining.series(0)[0].tolist() == [120_000, 140_000, 160_000, 180_000]
 

@@ -84,6 +84,17 @@ def test_concurrent_waiters_share_fdatasyncs(tmp_path: Path) -> None:
     assert sorted(replayed_ids(tmp_path)) == sorted(t * 100 + i for t in range(16) for i in range(5))
 
 
+def test_a_waiter_wakes_the_sync_thread_instead_of_waiting_for_the_timer(tmp_path: Path) -> None:
+    wal = WAL(tmp_path, sync_interval=3600)  # the timer alone would never sync within the test
+    position = wal.log([sample_record(1)])
+    waiter = threading.Thread(target=wal.wait_synced, args=(position,))
+    waiter.start()
+    waiter.join(timeout=30)
+    assert not waiter.is_alive()
+    assert wal.syncs_total == 1 and wal._synced >= position
+    wal.close()
+
+
 def test_wait_synced_blocks_until_the_fdatasync_completes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gate = threading.Event()
     real_fdatasync = os.fdatasync

@@ -1,0 +1,64 @@
+"""The compiled appendability check against a plain-Python statement of Prometheus's rules."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ember.tsdb import append_kernels as kernels
+
+MIN_VALID_T = 10
+
+
+def reference_classify(
+    refs: list[int], stamps: list[int], bits: list[int], max_t: dict[int, int], last: dict[int, int], ooo_min_t: int
+) -> list[int]:
+    """Per sample, in arrival order: out of bounds, newer (accept), same time (no-op or duplicate),
+    older inside the out-of-order window (accept), older (out of order)."""
+    status = []
+    for ref, t, b in zip(refs, stamps, bits, strict=True):
+        if t < MIN_VALID_T and t < ooo_min_t:
+            status.append(kernels.OUT_OF_BOUNDS)
+        elif t > max_t[ref]:
+            status.append(kernels.ACCEPT)
+            max_t[ref], last[ref] = t, b
+        elif t == max_t[ref]:
+            status.append(kernels.NOOP_DUPLICATE if b == last[ref] else kernels.DUPLICATE)
+        elif t >= ooo_min_t:
+            status.append(kernels.ACCEPT_OUT_OF_ORDER)
+        else:
+            status.append(kernels.OUT_OF_ORDER)
+    return status
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 30), st.integers(0, 2)), max_size=40),
+    st.lists(st.integers(-1, 25), min_size=8, max_size=8),
+    st.sampled_from([2**63 - 1, 15, 0]),
+    st.booleans(),
+)
+@settings(max_examples=200, deadline=None)
+def test_classify_samples_equals_the_reference(
+    samples: list[tuple[int, int, int]], start_max_t: list[int], ooo_min_t: int, commit: bool
+) -> None:
+    refs = [2 * r + 1 for r, _, _ in samples]  # sparse refs into a larger table, as in the head
+    stamps = [t for _, t, _ in samples]
+    bits = [b for _, _, b in samples]
+    table_max_t = np.full(16, -1, np.int64)
+    table_max_t[1::2] = start_max_t[:8]
+    table_bits = np.zeros(16, np.uint64)
+    unique, slots = np.unique(np.array(refs, np.int64), return_inverse=True)
+    status = np.empty(len(refs), np.int8)
+    before = table_max_t.copy()
+    counts = kernels.classify_samples(unique, slots.astype(np.int64), np.array(stamps, np.int64),
+                                      np.array(bits, np.uint64), table_max_t, table_bits, MIN_VALID_T, ooo_min_t,
+                                      commit, status)
+    max_t = {r: int(before[r]) for r in range(16)}
+    expected = reference_classify(refs, stamps, bits, max_t, {r: 0 for r in range(16)}, ooo_min_t)
+    assert status.tolist() == expected
+    assert counts.tolist() == np.bincount(np.array(expected, np.int64), minlength=8).tolist()
+    if commit:
+        assert table_max_t.tolist() == [max_t[r] for r in range(16)]
+    else:
+        assert table_max_t.tolist() == before.tolist()
