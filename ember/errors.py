@@ -106,5 +106,9 @@ class UnavailableError(EmberError):
     error_type = "unavailable"
 
 
+# Prometheus's errBodySizeLimit: a scrape body that reaches `body_size_limit` (before or after gunzip).
+BODY_SIZE_LIMIT_EXCEEDED = "body size limit exceeded"
+
+
 class ScrapeFailedError(EmberError):
     """A target could not be scraped: connection refused, timeout, a non-200 status, an oversized body."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 
+from ember.errors import BODY_SIZE_LIMIT_EXCEEDED
 from ember.exposition.parse_error import ParseError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -25,11 +26,11 @@ def decompress_body(
         return body
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
-        plain = inflater.decompress(body, limit + 1)
+        plain = inflater.decompress(body, limit)
     except zlib.error as exc:
         raise ParseError(f"invalid gzip body: {exc}") from None
-    if len(plain) > limit:
-        raise ParseError(f"body size limit exceeded ({limit} bytes)")
+    if len(plain) >= limit:  # as Prometheus: a body reaching the limit fails
+        raise ParseError(BODY_SIZE_LIMIT_EXCEEDED)
     if not inflater.eof:
         raise ParseError("invalid gzip body: truncated stream")
     return plain

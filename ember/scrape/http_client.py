@@ -24,7 +24,7 @@ import httpx
 
 from ember.config.http_client import HTTPClientConfig
 from ember.config.http_credentials import auth_headers, tls_verify
-from ember.errors import ConfigError, ScrapeFailedError
+from ember.errors import BODY_SIZE_LIMIT_EXCEEDED, ConfigError, ScrapeFailedError
 from ember.scrape.connection_pool import ConnectionPool, PreparedRequest, RequestURLError, prepare_request
 from ember.scrape.http_connection import MalformedResponseError, RawResponse
 
@@ -196,15 +196,15 @@ class ScrapeClient:
 
 async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
     declared = response.content_length
-    if declared is not None and declared > limit:
-        raise ScrapeFailedError(f"body size limit exceeded ({limit} bytes)")
+    if declared is not None and declared >= limit:
+        raise ScrapeFailedError(BODY_SIZE_LIMIT_EXCEEDED)
     if declared is not None:
         return await response.content.readexactly(declared) if declared else b""
     chunks, size = [], 0
     async for chunk in response.content.iter_chunked(READ_CHUNK):
         size += len(chunk)
-        if size > limit:
-            raise ScrapeFailedError(f"body size limit exceeded ({limit} bytes)")
+        if size >= limit:
+            raise ScrapeFailedError(BODY_SIZE_LIMIT_EXCEEDED)
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -11,7 +11,7 @@ from typing import NamedTuple, cast
 
 import httptools
 
-from ember.errors import ScrapeFailedError
+from ember.errors import BODY_SIZE_LIMIT_EXCEEDED, ScrapeFailedError
 
 KEPT_HEADERS = frozenset((b"content-type", b"content-encoding", b"content-length", b"transfer-encoding",
                           b"location"))
@@ -110,15 +110,15 @@ class HttpConnection(asyncio.Protocol):
             self._complete()  # the body of an error answer is not read: this connection is closed
             return
         declared = self._headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._limit:
-            self._fail(ScrapeFailedError(f"body size limit exceeded ({self._limit} bytes)"))
+        if declared is not None and declared.isdigit() and int(declared) >= self._limit:
+            self._fail(ScrapeFailedError(BODY_SIZE_LIMIT_EXCEEDED))
 
     def on_body(self, body: bytes) -> None:
         if self._waiter is None or self._waiter.done():
             return
         self._size += len(body)
-        if self._size > self._limit:
-            self._fail(ScrapeFailedError(f"body size limit exceeded ({self._limit} bytes)"))
+        if self._size >= self._limit:
+            self._fail(ScrapeFailedError(BODY_SIZE_LIMIT_EXCEEDED))
             return
         self._chunks.append(body)
 
