@@ -270,11 +270,10 @@ class Server:
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         host, _, port = self.options.listen_address.rpartition(":")
         extra: list[BaseRoute] = [] if self.options.agent else [read_route(self.gate)]
-        if self.options.enable_remote_write_receiver:
-            extra.append(write_route(self.gate))
+        direct = [write_route(self.gate, self._sync_storage)] if self.options.enable_remote_write_receiver else []
         extra.extend(ui_routes())
         web = load_web_config(self.options.web_config_file) if self.options.web_config_file else WebConfig()
-        app = create_app(self.ctx, self._db_metrics, extra, web.basic_auth_users)
+        app = create_app(self.ctx, self._db_metrics, extra, web.basic_auth_users, direct_routes=direct)
         config = uvicorn.Config(app, host=host or "0.0.0.0", port=int(port), log_level="warning",
                                 lifespan="off", access_log=False, timeout_graceful_shutdown=10,
                                 ssl_certfile=web.cert_file or None,
@@ -355,6 +354,11 @@ class Server:
     def _wal_hold(self) -> int | None:
         """The lowest WAL segment the remote-write sender still has to read (None: nothing held)."""
         return self.remote_write.lowest_segment_in_use() if self.remote_write is not None else None
+
+    def _sync_storage(self) -> None:
+        """fdatasyncs every committed sample: one call covers a batch of remote-write requests."""
+        if self.gate.db is not None:
+            self.gate.db.sync()
 
     async def _start_remote_write(self) -> None:
         """Remote-write queues fed by watchers tailing the WAL, as Prometheus's are."""

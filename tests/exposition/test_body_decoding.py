@@ -20,7 +20,7 @@ def test_gzip_by_header_or_magic_and_identity() -> None:
 def test_gzip_bomb_truncated_and_garbage_are_errors() -> None:
     with pytest.raises(ParseError, match="body size limit exceeded"):
         decompress_body(gzip.compress(b"x" * 10_000), "gzip", limit=1000)
-    with pytest.raises(ParseError, match="^body size limit exceeded$"):  # reaching the limit fails, as Prometheus
+    with pytest.raises(ParseError, match=r"^body size limit exceeded$"):  # reaching the limit fails, as Prometheus
         decompress_body(gzip.compress(b"x" * 1000), "gzip", limit=1000)
     assert decompress_body(gzip.compress(b"x" * 999), "gzip", limit=1000) == b"x" * 999
     with pytest.raises(ParseError, match="truncated"):

@@ -195,3 +195,127 @@ def test_other_encodings_are_415_oversized_bodies_413_and_other_methods_405(tmp_
         monkeypatch.setattr(receiver, "MAX_BODY_BYTES", 10)
         assert client.post("/api/v1/write", content=body).status_code == 413
         assert len(db.querier().select([Matcher.equal("job", "remote")], MIN_TIME, MAX_TIME)) == 0
+
+
+def _batch_db(tmp_path: Path) -> DB:
+    return DB.open(tmp_path, DBOptions(background_maintenance=False, wal_sync_interval_s=0.01))
+
+
+def _stored(db: DB, name: str) -> list[int]:
+    found = db.querier().select([Matcher.equal("__name__", name)], MIN_TIME, MAX_TIME)
+    return [int(t) for _, ts, _ in found for t in ts]
+
+
+def test_a_batch_commits_each_request_then_one_sync_covers_them(tmp_path: Path) -> None:
+    from ember.errors import BadDataError
+    from ember.remote.receiver import WriteIngester
+
+    with _batch_db(tmp_path) as db:
+        visible_at_sync: list[list[int]] = []
+
+        def sync() -> None:
+            visible_at_sync.append(_stored(db, "up"))
+            db.sync()
+
+        ingester = WriteIngester(db, sync)
+        other = Labels.from_strings("__name__", "other")
+        outcomes = ingester.ingest_batch([
+            encode_body([(UP, [5000], [1.0])]),
+            b"garbage",
+            encode_body([(other, [6000], [1.0]), (UP, [1000], [2.0])]),  # out of order: refused whole
+            encode_body([(UP, [6000, 7000], [3.0, 4.0])]),
+        ])
+        assert outcomes[0] == 1 and outcomes[3] == 2
+        assert isinstance(outcomes[1], BadDataError) and "snappy" in str(outcomes[1])
+        assert isinstance(outcomes[2], BadDataError) and "out of order sample" in str(outcomes[2])
+        assert visible_at_sync == [[5000, 6000, 7000]]  # one sync, after every accepted request's commit
+        assert _stored(db, "other") == []
+        assert all(isinstance(o, BadDataError) for o in ingester.ingest_batch([b"garbage", b"\x10\x00"]))
+        assert len(visible_at_sync) == 1  # nothing accepted: nothing to sync
+
+
+def test_a_failed_sync_acknowledges_no_request_of_the_batch(tmp_path: Path) -> None:
+    from ember.errors import BadDataError, StorageError
+    from ember.remote.receiver import WriteIngester
+
+    def broken_sync() -> None:
+        raise StorageError("WAL fdatasync failed: disk gone")
+
+    with _batch_db(tmp_path) as db:
+        ingester = WriteIngester(db, broken_sync)
+        outcomes = ingester.ingest_batch([encode_body([(UP, [1000], [1.0])]), b"garbage"])
+        assert isinstance(outcomes[0], StorageError) and isinstance(outcomes[1], BadDataError)
+        with pytest.raises(StorageError, match="disk gone"):
+            ingester.ingest(encode_body([(UP, [2000], [1.0])]))
+
+
+def test_concurrent_requests_through_the_app_are_all_stored_and_acknowledged(tmp_path: Path) -> None:
+    import asyncio
+
+    series = [Labels.from_strings("__name__", "rw", "i", str(i)) for i in range(24)]
+    with _batch_db(tmp_path) as db:
+        syncs: list[int] = []
+
+        def sync() -> None:
+            syncs.append(1)
+            db.sync()
+
+        app = create_app(WebContext(storage=db, engine=Engine()), direct_routes=[write_route(db, sync)])
+
+        async def send_all() -> list[int]:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://ember") as client:
+                responses = await asyncio.gather(*(
+                    client.post("/api/v1/write", content=encode_body([(lb, [1000, 2000], [float(i), 1.0])]))
+                    for i, lb in enumerate(series)))
+            return [r.status_code for r in responses]
+
+        assert asyncio.run(send_all()) == [204] * len(series)
+        assert 1 <= len(syncs) <= len(series)
+        found = db.querier().select([Matcher.equal("__name__", "rw")], MIN_TIME, MAX_TIME)
+        assert sorted(int(lb.get("i")) for lb, _, _ in found) == list(range(len(series)))
+        for labels, ts, vals in found:
+            assert ts.tolist() == [1000, 2000] and vals.tolist() == [float(labels.get("i")), 1.0]
+
+
+def test_the_ingest_thread_ends_when_idle_and_starts_again(tmp_path: Path) -> None:
+    import asyncio
+
+    from ember.remote.receiver import IngestThread, WriteIngester
+
+    def ingest_threads() -> int:
+        return sum(t.name == "ember-remote-write" and t.is_alive() for t in threading.enumerate())
+
+    with _batch_db(tmp_path) as db:
+        before = ingest_threads()
+        worker = IngestThread(WriteIngester(db, db.sync), idle_s=0.02)
+
+        async def submit(t: int) -> object:
+            return await worker.submit(encode_body([(UP, [t], [1.0])]))
+
+        assert asyncio.run(submit(1000)) == 1
+        deadline = time.monotonic() + 5
+        while ingest_threads() > before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ingest_threads() == before
+        assert asyncio.run(submit(2000)) == 1
+        assert _stored(db, "up") == [1000, 2000]
+
+
+def test_an_unexpected_error_is_a_500_and_the_receiver_keeps_working(tmp_path: Path) -> None:
+    with _batch_db(tmp_path) as db:
+        calls = {"n": 0}
+
+        class FlakyStorage:
+            def appender(self):  # type: ignore[no-untyped-def]
+                calls["n"] += 1
+                if calls["n"] == 1:
+                    raise RuntimeError("a bug")
+                return db.appender()
+
+        client = TestClient(create_app(WebContext(storage=db, engine=Engine()),
+                                       direct_routes=[write_route(FlakyStorage(), db.sync)]),
+                            raise_server_exceptions=False)
+        assert client.post("/api/v1/write", content=encode_body([(UP, [1000], [1.0])])).status_code == 500
+        assert client.post("/api/v1/write", content=encode_body([(UP, [2000], [1.0])])).status_code == 204
+        assert _stored(db, "up") == [2000]
