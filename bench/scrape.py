@@ -53,6 +53,19 @@ def config_text(address: str, targets: int) -> str:
 
 
 
+WARM_SCRAPES = 3
+REPORT_SERIES = ("up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
+                 "scrape_series_added")
+
+
+def wait_appended(base: str, samples: float, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while appended(base) < samples:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{base}: fewer than {samples:,.0f} samples appended after {timeout_s:.0f} s")
+        time.sleep(1)
+
+
 def appended(base: str) -> float:
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
         for line in response.read().decode().splitlines():
@@ -79,7 +92,11 @@ def main() -> None:
         try:
             for base in bases.values():
                 wait_ready(base)
-            time.sleep(10)  # every target scraped at least once: caches warm, as in steady state
+            # Steady state: every target scraped three times by each server (first parses, series
+            # creation and body templates done), whatever the number of targets.
+            warm = WARM_SCRAPES * args.targets * (args.series + len(REPORT_SERIES))
+            for base in bases.values():
+                wait_appended(base, warm, timeout_s=120)
             start = {n: (cpu_seconds(p.pid), appended(bases[n])) for n, p in processes.items()}
             time.sleep(args.seconds)
             end = {n: (cpu_seconds(p.pid), appended(bases[n])) for n, p in processes.items()}

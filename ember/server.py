@@ -59,6 +59,7 @@ log = logging.getLogger("ember.server")
 AGENT_REFUSED_SECTIONS = {"rule_files": "rule_files", "remote_read_configs": "remote_read"}
 AGENT_UNAVAILABLE = "unavailable with Prometheus Agent"
 SWITCH_INTERVAL_S = 0.001
+TICK_INTERVAL_S = 1.0
 GC_FREEZE_INTERVAL_S = 60.0
 
 
@@ -262,7 +263,7 @@ class Server:
 
     def request_shutdown(self) -> None:
         if self._uvicorn is not None:
-            self._uvicorn.should_exit = True
+            self._uvicorn.request_exit()
 
     async def run(self) -> None:
         # Query threads hold the GIL for up to the switch interval each time the event loop wants it
@@ -387,7 +388,29 @@ async def freeze_long_lived_objects(interval_s: float = GC_FREEZE_INTERVAL_S) ->
 
 
 class _Uvicorn(uvicorn.Server):
-    """uvicorn without its own signal handling: the server's handlers stop it and then close the TSDB."""
+    """uvicorn without its own signal handling: the server's handlers stop it and then close the TSDB.
+    Its housekeeping tick (the Date header, the exit check) runs once a second instead of ten times,
+    and an exit request wakes it at once: on this kind of machine every wake-up of an otherwise idle
+    process costs tens of microseconds of CPU."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._exit_requested: asyncio.Event | None = None
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+        if self._exit_requested is not None:
+            self._exit_requested.set()
+
+    async def main_loop(self) -> None:
+        self._exit_requested = asyncio.Event()
+        if self.should_exit:
+            self._exit_requested.set()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 10) % 864000  # a multiple of 10: uvicorn refreshes the Date header
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._exit_requested.wait(), TICK_INTERVAL_S)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

@@ -15,7 +15,7 @@ from ember.config.durations import format_duration_ms
 from ember.config.prometheus import ScrapeConfig
 from ember.errors import BadDataError, EmberError, UnknownSeriesRefError
 from ember.exposition import ScrapeBodyParser, accept_header, parse_scrape_protocol
-from ember.exposition.scrape_result import MetricFamily
+from ember.exposition.scrape_result import MetricFamily, ParsedScrape
 from ember.exposition.template_kernels import warm_up as warm_up_template_kernels
 from ember.model.labels import Labels
 from ember.model.samples import STALE_NAN, SampleBatch
@@ -70,8 +70,10 @@ class ScrapeLoop:
         self._last: list[ResolvedSeries] = []  # series appended by the previous scrape, for staleness
         self._report_refs: np.ndarray | None = None  # type: ignore[type-arg]
         self._steady: _Steady | None = None
+        self._steady_row_refs: np.ndarray | None = None  # type: ignore[type-arg]  # steady refs + report refs
         self._group = f"scrape/{config.job_name}/{target.key}"
         self._options = AppendOptions(group=self._group)
+        self._steady_options = AppendOptions(group=self._group, counts=False)
         self._report_options = AppendOptions(group=f"{self._group}/report")
         self._timeout = int(config.scrape_timeout) / 1000
         self._headers = {
@@ -147,7 +149,14 @@ class ScrapeLoop:
         outcome = ScrapeOutcome(error=error)
         if fetched is not None:
             try:
-                outcome = self._ingest(appender, t, fetched)
+                scrape = self._parser.parse(fetched.body, fetched.content_type, fetched.content_encoding).scrape
+                self.metadata = scrape.families
+                steady = self._steady_values(scrape)
+                if steady is not None:
+                    stored = self._store_steady(appender, started, t, steady)
+                    if stored is not None:
+                        return stored
+                outcome = self._ingest(appender, t, scrape)
             except (EmberError, OSError, ValueError) as exc:
                 appender.rollback()
                 appender = self._appendable.appender()
@@ -160,18 +169,42 @@ class ScrapeLoop:
         appender.commit()
         return outcome, duration
 
+    def _steady_values(self, scrape: ParsedScrape) -> np.ndarray | None:  # type: ignore[type-arg]
+        """The kept values of a scrape repeating the last one's series in the same order, else None."""
+        steady = self._steady
+        # A body that matched the parser's template hands back the very list of the last scrape.
+        if steady is None or not (scrape.series_text is steady.texts or scrape.series_text == steady.texts):
+            return None
+        return scrape.values if steady.rows is None else scrape.values[steady.rows]
+
+    def _store_steady(self, appender: Appender, started: float, t: int,
+                      values: np.ndarray) -> tuple[ScrapeOutcome, float] | None:  # type: ignore[type-arg]
+        """The same series as last time: the samples and the report series in one row of one append, by
+        refs, nothing else to decide. scrape_duration_seconds then ends before that append (a few
+        microseconds earlier than Prometheus's). None when a ref is gone from the storage (an append that
+        raises stages nothing) or the report series are not known yet."""
+        steady = self._steady
+        row_refs = self._steady_row_refs
+        if steady is None or row_refs is None:
+            return None
+        previous = steady.outcome
+        duration = self._clock() - started
+        report = (1.0, duration, previous.samples_scraped, previous.samples_kept, 0)
+        row = np.concatenate((values, report))
+        try:
+            appender.append(SampleBatch.aligned(t, row, refs=row_refs), self._steady_options)
+        except UnknownSeriesRefError:
+            self._series.forget_refs()
+            self._steady = None
+            self._report_refs = self._steady_row_refs = None
+            return None
+        appender.commit()
+        return ScrapeOutcome(previous.samples_scraped, previous.samples_kept, 0), duration
+
     async def _fetch(self) -> FetchedBody:
         return await self._client.fetch(self.target.url, self._headers, self._timeout, self._body_limit)
 
-    def _ingest(self, appender: Appender, t: int, fetched: FetchedBody) -> ScrapeOutcome:
-        scrape = self._parser.parse(fetched.body, fetched.content_type, fetched.content_encoding).scrape
-        self.metadata = scrape.families
-        steady = self._steady
-        # A body that matched the parser's template hands back the very list of the last scrape.
-        if steady is not None and (scrape.series_text is steady.texts or scrape.series_text == steady.texts):
-            done = self._ingest_steady(appender, t, steady, scrape.values)
-            if done is not None:
-                return done
+    def _ingest(self, appender: Appender, t: int, scrape: ParsedScrape) -> ScrapeOutcome:
         entries, added = self._series.resolve(scrape.series_text, scrape.entries)
         kept = np.fromiter((e.labels is not None for e in entries), dtype=bool, count=len(entries))
         outcome = ScrapeOutcome(samples_scraped=len(entries), samples_kept=int(kept.sum()), series_added=added)
@@ -194,6 +227,7 @@ class ScrapeLoop:
         plain = not len(explicit) and refs is not None
         kept_rows = None if len(rows) == len(entries) else rows
         self._steady = _Steady(scrape.series_text, kept_rows, refs, outcome) if plain else None  # type: ignore[arg-type]
+        self._steady_row_refs = None  # known again once this scrape's report refs are
         return outcome
 
     def _forget_unseen(self, texts: list[str]) -> None:
@@ -205,20 +239,6 @@ class ScrapeLoop:
         cache = self._parser.cache
         if len(cache) > 2 * len(seen) + 64:
             cache.retain_only(seen)
-
-    def _ingest_steady(self, appender: Appender, t: int, steady: _Steady,
-                       values: np.ndarray) -> ScrapeOutcome | None:  # type: ignore[type-arg]
-        """The same series as last time, in the same order: one append by refs, nothing else to decide.
-        None when the refs are gone from the storage (an append that raises stages nothing)."""
-        kept = values if steady.rows is None else values[steady.rows]
-        try:
-            appender.append(SampleBatch.aligned(t, kept, refs=steady.refs), self._options)
-        except UnknownSeriesRefError:
-            self._series.forget_refs()
-            self._steady = None
-            return None
-        previous = steady.outcome
-        return ScrapeOutcome(previous.samples_scraped, previous.samples_kept, 0)
 
     def _append_row(self, appender: Appender, t: int, entries: list[ResolvedSeries], values: np.ndarray) -> None:  # type: ignore[type-arg]
         if not entries:
@@ -254,7 +274,7 @@ class ScrapeLoop:
 
     def _append_failure(self, appender: Appender, t: int) -> None:
         """A failed scrape: every series of the last one goes stale."""
-        self._steady = None
+        self._steady = self._steady_row_refs = None
         self._append_stale(appender, t, [])
         self._last = []
 
@@ -268,6 +288,9 @@ class ScrapeLoop:
         except UnknownSeriesRefError:
             result = appender.append(SampleBatch.aligned(t, values, series=self._report_labels()), options)
         self._report_refs = result.refs
+        steady = self._steady
+        if steady is not None and self._steady_row_refs is None and not np.isin(result.refs, steady.refs).any():
+            self._steady_row_refs = np.concatenate((steady.refs, result.refs))
 
     def _report_labels(self) -> list[Labels]:
         target = self.target.public_labels

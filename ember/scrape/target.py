@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlencode
 
 import xxhash
@@ -23,7 +24,7 @@ class Target:
     def public_labels(self) -> Labels:
         return Labels((n, v) for n, v in self.labels if not n.startswith("__"))
 
-    @property
+    @cached_property
     def url(self) -> str:
         scheme = self.labels.get("__scheme__") or "http"
         path = self.labels.get("__metrics_path__") or "/metrics"
@@ -31,7 +32,7 @@ class Target:
         query = f"?{urlencode(params)}" if params else ""
         return f"{scheme}://{self.labels.get('__address__')}{path}{query}"
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Identity across discovery refreshes: the labels that decide what and where to scrape."""
         return "\xff".join(self.labels.flat)

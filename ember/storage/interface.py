@@ -47,9 +47,13 @@ class AppendOptions:
 
     `group` names a scrape group (a target's series set, a rule group's output): aligned batches of one
     group are stored as rows of one columnar block.
+
+    `counts` false says the caller does not read the counts `append` returns: a storage may then judge
+    the samples at commit only (the commit's result still counts them), as a steady scrape's append does.
     """
 
     group: str | None = None
+    counts: bool = True
 
 
 DEFAULT_APPEND_OPTIONS = AppendOptions()

@@ -5,12 +5,17 @@ full scrape."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 
+from ember.model.matchers import Matcher
 from ember.model.samples import is_stale
 from ember.scrape.loop import ScrapeLoop, ScrapeOutcome
+from ember.storage.interface import MAX_TIME, MIN_TIME
 from ember.testing import ReferenceStorage
+from ember.tsdb.db import DB
+from ember.tsdb.options import DBOptions
 from tests.scrape.test_scrape_loop import Target, _loop, _values, target  # noqa: F401  # `target` is a fixture
 
 STEADY = b'# TYPE a_total counter\na_total{x="1"} {one}\na_total{x="2"} {two}\nb {three}\n'
@@ -81,3 +86,35 @@ def test_series_churn_does_not_grow_the_series_cache(target: Target) -> None:  #
     outcomes = _scrape_all(loop, target, bodies)
     assert all(o.error == "" and o.series_added == 50 for o in outcomes)
     assert len(loop._parser.cache) <= 2 * 50 + 64
+
+
+def _db_values(db: DB, name: str) -> list[float]:
+    found = db.querier().select([Matcher.equal("__name__", name)], MIN_TIME, MAX_TIME)
+    return [float(v) for _, _, values in found for v in values]
+
+
+def test_steady_scrapes_store_samples_and_report_in_the_database_and_replay_from_the_wal(
+        target: Target, tmp_path: Path) -> None:  # noqa: F811
+    bodies = [_steady_body(str(i), str(10 * i), str(100 * i)) for i in range(1, 5)]
+    with DB.open(tmp_path, DBOptions(background_maintenance=False)) as db:
+        outcomes = _scrape_all(_loop(target, db), target, bodies)  # type: ignore[arg-type]
+        assert [(o.error, o.samples_scraped, o.series_added) for o in outcomes] == [("", 3, 3)] + [("", 3, 0)] * 3
+    with DB.open(tmp_path, DBOptions(background_maintenance=False)) as db:  # everything back from the WAL
+        assert _db_values(db, "b") == [100.0, 200.0, 300.0, 400.0]
+        assert _db_values(db, "up") == [1.0] * 4
+        assert _db_values(db, "scrape_samples_scraped") == [3.0] * 4
+        assert _db_values(db, "scrape_samples_post_metric_relabeling") == [3.0] * 4
+        assert _db_values(db, "scrape_series_added") == [3.0, 0.0, 0.0, 0.0]
+        durations = _db_values(db, "scrape_duration_seconds")
+        assert len(durations) == 4 and all(d > 0 for d in durations)
+
+
+def test_a_steady_scrape_whose_series_left_the_head_appends_them_again(target: Target, tmp_path: Path) -> None:  # noqa: F811
+    with DB.open(tmp_path, DBOptions(background_maintenance=False)) as db:
+        loop = _loop(target, db)  # type: ignore[arg-type]
+        _scrape_all(loop, target, [_steady_body("1", "10", "100"), _steady_body("2", "20", "200")])
+        loop._steady_row_refs = loop._steady_row_refs + 1_000_000  # type: ignore[operator]  # refs the head never had
+        outcomes = _scrape_all(loop, target, [_steady_body("3", "30", "300"), _steady_body("4", "40", "400")])
+        assert [o.error for o in outcomes] == ["", ""]
+        assert _db_values(db, "b") == [100.0, 200.0, 300.0, 400.0]
+        assert _db_values(db, "up") == [1.0] * 4

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +94,27 @@ def test_a_waiter_wakes_the_sync_thread_instead_of_waiting_for_the_timer(tmp_pat
     assert not waiter.is_alive()
     assert wal.syncs_total == 1 and wal._synced >= position
     wal.close()
+
+
+def test_the_sync_thread_sleeps_while_idle_and_syncs_the_next_write_on_its_timer(tmp_path: Path) -> None:
+    wal = WAL(tmp_path, sync_interval=0.01)
+    timer_waits: list[float | None] = []
+    real_wait = wal._sync_wanted.wait
+
+    def counting_wait(timeout: float | None = None) -> bool:
+        timer_waits.append(timeout)
+        return real_wait(timeout)
+
+    wal._sync_wanted.wait = counting_wait  # type: ignore[method-assign]
+    time.sleep(0.3)  # 30 intervals with nothing written
+    assert len(timer_waits) <= 1
+    position = wal.log([sample_record(1)])
+    deadline = time.monotonic() + 10
+    while wal._synced < position and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert wal._synced >= position and wal.syncs_total == 1  # synced by the timer: nobody waited for it
+    wal.close()
+    assert replayed_ids(tmp_path) == [1]
 
 
 def test_wait_synced_blocks_until_the_fdatasync_completes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
