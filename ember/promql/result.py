@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas
 
 from ember.storage.series_set import SeriesSet
+
+if TYPE_CHECKING:
+    import pandas  # imported when a result is converted: the server never needs it (about 40 MiB)
 
 ResultType = Literal["vector", "matrix", "scalar", "string"]
 
@@ -31,6 +33,8 @@ class QueryResult:
 
     def to_pandas(self) -> pandas.DataFrame:
         """Long format: one row per sample, label names as columns, then `timestamp` and `value`."""
+        import pandas
+
         if self.result_type == "scalar":
             return pandas.DataFrame({"timestamp": [self.time_ms], "value": [self.scalar]})
         if self.result_type == "string":
@@ -40,6 +44,8 @@ class QueryResult:
 
 
 def _series_frame(series: SeriesSet) -> pandas.DataFrame:
+    import pandas
+
     lengths = series.lengths()
     names = sorted({name for labels in series.labels for name in labels.names()})
     columns: dict[str, object] = {}
