@@ -103,6 +103,33 @@ def test_two_answers_in_turn_on_one_connection() -> None:
     assert (first.body, second.body) == (b"one", b"two")
 
 
+def test_a_body_read_after_its_headers_is_returned_as_read() -> None:
+    body = b"x 1\n" * 5000
+    head = http_response(body)[: -len(body)]
+    result, connection = _exchange([head, body])
+    assert isinstance(result, RawResponse) and result.body is body  # not copied on its way
+    assert connection.reusable
+
+
+def test_answers_read_in_pieces_and_whole_alternate_on_one_connection() -> None:
+    connection = None
+    answers = [http_response(b"one" * 100), http_response(b"two"), chunked_response([b"thr", b"ee"]),
+               http_response(b"four" * 50)]
+    cuts = [[40, 80, 200], [], [30], [90, 91]]
+    for data, cut in zip(answers * 2, cuts * 2, strict=True):
+        result, connection = _exchange(_split(data, cut), connection=connection)
+        assert isinstance(result, RawResponse), result
+        assert result.body == {0: b"one" * 100, 1: b"two", 2: b"three", 3: b"four" * 50}[answers.index(data)]
+        assert connection.reusable and not connection.closed
+
+
+def test_bytes_past_the_content_length_end_the_answer_and_the_connection() -> None:
+    data = http_response(b"0123456789")
+    result, connection = _exchange([data[:-10], b"0123456789" + b"HTTP/1.1 200 OK\r\n"])
+    assert isinstance(result, RawResponse) and result.body == b"0123456789"
+    assert not connection.reusable and connection.closed
+
+
 def test_error_status_is_returned_without_its_body_and_not_reused() -> None:
     result, connection = _exchange([http_response(b"gone", status="410 Gone Away")])
     assert isinstance(result, RawResponse)
