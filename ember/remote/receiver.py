@@ -196,7 +196,10 @@ class IngestThread:
                         return
                 continue
             batch = [first]
-            outcomes = self.ingester.ingest_batch(self._bodies(batch))
+            try:
+                outcomes = self.ingester.ingest_batch(self._bodies(batch))
+            except Exception as exc:  # a bug: answer the batch (500) rather than leave it waiting forever
+                outcomes = [exc] * len(batch)
             self._answer(batch, outcomes)
 
     def _bodies(self, batch: list[_Waiter]) -> Iterator[bytes]:

@@ -319,3 +319,31 @@ def test_an_unexpected_error_is_a_500_and_the_receiver_keeps_working(tmp_path: P
         assert client.post("/api/v1/write", content=encode_body([(UP, [1000], [1.0])])).status_code == 500
         assert client.post("/api/v1/write", content=encode_body([(UP, [2000], [1.0])])).status_code == 204
         assert _stored(db, "up") == [2000]
+
+
+def test_a_batch_that_fails_as_a_whole_is_answered_and_the_thread_goes_on(tmp_path: Path) -> None:
+    import asyncio
+
+    from ember.remote.receiver import IngestThread, WriteIngester
+
+    with _batch_db(tmp_path) as db:
+        ingester = WriteIngester(db, db.sync)
+        worker = IngestThread(ingester)
+        real_batch = ingester.ingest_batch
+        calls = {"n": 0}
+
+        def flaky_batch(bodies):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("a bug in the batch")
+            return real_batch(bodies)
+
+        ingester.ingest_batch = flaky_batch  # type: ignore[method-assign]
+
+        async def submit(t: int) -> object:
+            return await asyncio.wait_for(worker.submit(encode_body([(UP, [t], [1.0])])), 30)
+
+        first = asyncio.run(submit(1000))
+        assert isinstance(first, RuntimeError) and "a bug" in str(first)
+        assert asyncio.run(submit(2000)) == 1
+        assert _stored(db, "up") == [2000]
