@@ -98,14 +98,24 @@ def _fixed_label(label: str) -> Callable[[Scope], str]:
     return lambda scope: label
 
 
+def _layers(metrics: SelfMetrics, basic_auth_users: dict[str, str] | None,
+            handler_of: Callable[[Scope], str]) -> list[Middleware]:
+    """Every request's layers, outermost first: basic auth, body limit, request metrics."""
+    return [
+        *([Middleware(BasicAuth, users=basic_auth_users)] if basic_auth_users else []),
+        Middleware(BodyLimit),
+        Middleware(metrics.middleware, handler_of=handler_of),  # type: ignore[arg-type]
+    ]
+
+
 def _direct_endpoints(routes: Sequence[Route], metrics: SelfMetrics,
                       basic_auth_users: dict[str, str] | None) -> dict[tuple[str, str], ASGIApp]:
-    """(method, path) -> the route's endpoint wrapped as the middleware stack would wrap it."""
+    """(method, path) -> the route's endpoint wrapped in the same layers as every other request."""
     direct: dict[tuple[str, str], ASGIApp] = {}
     for route in routes:
-        app: ASGIApp = BodyLimit(metrics.middleware(route.app, handler_of=_fixed_label(route.path)))
-        if basic_auth_users:
-            app = BasicAuth(app, users=basic_auth_users)
+        app: ASGIApp = route.app
+        for cls, args, kwargs in reversed(_layers(metrics, basic_auth_users, _fixed_label(route.path))):
+            app = cls(app, *args, **kwargs)
         for method in route.methods or ():
             direct[(method, route.path)] = app
     return direct
@@ -131,11 +141,7 @@ def create_app(ctx: WebContext, self_metrics: SelfMetrics | None = None,
     app = DirectDispatch(
         _direct_endpoints(direct_routes, metrics, basic_auth_users),
         routes=routes,
-        middleware=[
-            *([Middleware(BasicAuth, users=basic_auth_users)] if basic_auth_users else []),
-            Middleware(BodyLimit),
-            Middleware(metrics.middleware, handler_of=_handler_label),  # type: ignore[arg-type]
-        ],
+        middleware=_layers(metrics, basic_auth_users, _handler_label),
     )
     app.state.ctx = ctx
     return app
