@@ -105,13 +105,12 @@ class DBAppender:
             sample_refs = refs[batch.series_index] if batch.aligned_timestamp is None else refs
             order = _distinct_order(refs) if batch.aligned_timestamp is not None else None
             unique, slots = _sample_series(batch, refs, sample_refs, order)
-            if options.counts:
-                classified = head.classify(
-                    sample_refs, batch.timestamps, batch.values, commit=False, series=(unique, slots)
-                )
+            counts = head.classify(
+                sample_refs, batch.timestamps, batch.values, commit=False, series=(unique, slots)
+            ).counts if options.counts else None
         result = AppendResult(refs=refs)
-        if options.counts:
-            add_counts(result, classified.counts)
+        if counts is not None:
+            add_counts(result, counts)
         self._staged.append(
             _Staged(refs, sample_refs, batch.timestamps, batch.values, batch.aligned_timestamp, options.group, order,
                     unique, slots)
