@@ -64,7 +64,6 @@ class HttpConnection(asyncio.Protocol):
         self._headers_done = False
         self._raw_remaining = 0  # body bytes still to come past httptools (after its headers)
         self._parser_stale = False  # the parser stopped mid-body: a new one for the next answer
-        self._keep_alive = False
         self.reusable = False
         self.closed = False
         self.idle_since = 0.0
@@ -128,12 +127,12 @@ class HttpConnection(asyncio.Protocol):
         if declared is not None and declared.isdigit() and b"transfer-encoding" not in self._headers:
             # What httptools does not hand to on_body from the data being fed comes to _take_raw_body.
             self._raw_remaining = int(declared)
-            self._keep_alive = self._parser.should_keep_alive()
 
     def on_body(self, body: bytes) -> None:
         if self._waiter is None or self._waiter.done():
             return
-        self._raw_remaining -= len(body) if self._raw_remaining else 0
+        if self._raw_remaining:
+            self._raw_remaining -= len(body)
         self._size += len(body)
         if self._size >= self._limit:
             self._fail(ScrapeFailedError(BODY_SIZE_LIMIT_EXCEEDED))
@@ -213,7 +212,7 @@ class HttpConnection(asyncio.Protocol):
         self._size += len(data)
         self._chunks.append(data)
         if not self._raw_remaining:
-            self.reusable = self._keep_alive and not excess
+            self.reusable = not excess and self._parser.should_keep_alive()  # decided by the headers
             self._complete()
             if excess:
                 self.abort()

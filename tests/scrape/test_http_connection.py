@@ -123,6 +123,14 @@ def test_answers_read_in_pieces_and_whole_alternate_on_one_connection() -> None:
         assert connection.reusable and not connection.closed
 
 
+def test_an_answer_read_in_pieces_that_closes_the_connection_is_not_reused() -> None:
+    body = b"x" * 300
+    data = http_response(body, headers=("Connection: close",))
+    result, connection = _exchange([data[: -len(body)], body[:100], body[100:]])
+    assert isinstance(result, RawResponse) and result.body == body
+    assert not connection.reusable
+
+
 def test_bytes_past_the_content_length_end_the_answer_and_the_connection() -> None:
     data = http_response(b"0123456789")
     result, connection = _exchange([data[:-10], b"0123456789" + b"HTTP/1.1 200 OK\r\n"])
