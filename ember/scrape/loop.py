@@ -151,11 +151,9 @@ class ScrapeLoop:
             try:
                 scrape = self._parser.parse(fetched.body, fetched.content_type, fetched.content_encoding).scrape
                 self.metadata = scrape.families
-                steady = self._steady_values(scrape)
-                if steady is not None:
-                    stored = self._store_steady(appender, started, t, steady)
-                    if stored is not None:
-                        return stored
+                stored = self._store_steady(appender, started, t, scrape)
+                if stored is not None:
+                    return stored
                 outcome = self._ingest(appender, t, scrape)
             except (EmberError, OSError, ValueError) as exc:
                 appender.rollback()
@@ -169,24 +167,19 @@ class ScrapeLoop:
         appender.commit()
         return outcome, duration
 
-    def _steady_values(self, scrape: ParsedScrape) -> np.ndarray | None:  # type: ignore[type-arg]
-        """The kept values of a scrape repeating the last one's series in the same order, else None."""
-        steady = self._steady
-        # A body that matched the parser's template hands back the very list of the last scrape.
-        if steady is None or not (scrape.series_text is steady.texts or scrape.series_text == steady.texts):
-            return None
-        return scrape.values if steady.rows is None else scrape.values[steady.rows]
-
     def _store_steady(self, appender: Appender, started: float, t: int,
-                      values: np.ndarray) -> tuple[ScrapeOutcome, float] | None:  # type: ignore[type-arg]
-        """The same series as last time: the samples and the report series in one row of one append, by
-        refs, nothing else to decide. scrape_duration_seconds then ends before that append (a few
-        microseconds earlier than Prometheus's). None when a ref is gone from the storage (an append that
-        raises stages nothing) or the report series are not known yet."""
-        steady = self._steady
-        row_refs = self._steady_row_refs
-        if steady is None or row_refs is None:
+                      scrape: ParsedScrape) -> tuple[ScrapeOutcome, float] | None:
+        """A scrape repeating the last one's series in the same order: the samples and the report series
+        in one row of one append, by refs, nothing else to decide. scrape_duration_seconds then ends
+        before that append (a few microseconds earlier than Prometheus's). None for any other scrape,
+        when the report series are not known yet, or when a ref is gone from the storage (an append that
+        raises stages nothing)."""
+        steady, row_refs = self._steady, self._steady_row_refs
+        # A body that matched the parser's template hands back the very list of the last scrape.
+        if steady is None or row_refs is None or not (
+                scrape.series_text is steady.texts or scrape.series_text == steady.texts):
             return None
+        values = scrape.values if steady.rows is None else scrape.values[steady.rows]
         previous = steady.outcome
         duration = self._clock() - started
         report = (1.0, duration, previous.samples_scraped, previous.samples_kept, 0)
