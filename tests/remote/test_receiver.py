@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -15,11 +16,13 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+import ember.remote.receiver as receiver
+from ember.errors import BadDataError, StorageError
 from ember.model.labels import Labels
 from ember.model.matchers import Matcher
 from ember.promql.engine import Engine
-from ember.remote.receiver import write_route
-from ember.remote.write_codec import encode_body
+from ember.remote.receiver import IngestThread, SeriesRefCache, WriteIngester, write_route
+from ember.remote.write_codec import decode_body_columns, encode_body
 from ember.storage.interface import MAX_TIME, MIN_TIME
 from ember.tsdb.db import DB
 from ember.tsdb.options import DBOptions
@@ -135,8 +138,6 @@ def test_sigkill_while_receiving_keeps_every_acknowledged_sample(tmp_path: Path)
 
 
 def test_series_ref_cache_finds_every_key_or_none_and_newest_wins() -> None:
-    from ember.remote.receiver import SeriesRefCache
-
     cache = SeriesRefCache()
     keys = np.arange(10_000, dtype=np.uint64) * np.uint64(7919)
     cache.put(keys[:5000], keys[:5000] + np.uint64(1), np.arange(5000, dtype=np.int64))
@@ -153,8 +154,6 @@ def test_series_ref_cache_finds_every_key_or_none_and_newest_wins() -> None:
 
 
 def test_repeated_requests_append_by_ref_and_survive_the_series_being_dropped(tmp_path: Path) -> None:
-    from ember.remote.receiver import WriteIngester
-
     series = [Labels.from_strings("__name__", "rw", "i", str(i)) for i in range(20)]
     with DB.open(tmp_path, DBOptions(background_maintenance=False, wal_sync_interval_s=0.01)) as db:
         ingester = WriteIngester(db)
@@ -175,16 +174,12 @@ def test_repeated_requests_append_by_ref_and_survive_the_series_being_dropped(tm
 
 
 def _keys_of(series: list[Labels], t: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
-    from ember.remote.write_codec import decode_body_columns
-
     columns = decode_body_columns(encode_body([(lb, [t], [0.0]) for lb in series]))
     return columns.key_first, columns.key_second
 
 
 def test_other_encodings_are_415_oversized_bodies_413_and_other_methods_405(tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import ember.remote.receiver as receiver
-
     with DB.open(tmp_path, DBOptions(background_maintenance=False, wal_sync_interval_s=0.01)) as db:
         client = _client(db)
         body = encode_body([(UP, [1], [1.0])])
@@ -207,9 +202,6 @@ def _stored(db: DB, name: str) -> list[int]:
 
 
 def test_a_batch_commits_each_request_then_one_sync_covers_them(tmp_path: Path) -> None:
-    from ember.errors import BadDataError
-    from ember.remote.receiver import WriteIngester
-
     with _batch_db(tmp_path) as db:
         visible_at_sync: list[list[int]] = []
 
@@ -235,9 +227,6 @@ def test_a_batch_commits_each_request_then_one_sync_covers_them(tmp_path: Path) 
 
 
 def test_a_failed_sync_acknowledges_no_request_of_the_batch(tmp_path: Path) -> None:
-    from ember.errors import BadDataError, StorageError
-    from ember.remote.receiver import WriteIngester
-
     def broken_sync() -> None:
         raise StorageError("WAL fdatasync failed: disk gone")
 
@@ -250,8 +239,6 @@ def test_a_failed_sync_acknowledges_no_request_of_the_batch(tmp_path: Path) -> N
 
 
 def test_concurrent_requests_through_the_app_are_all_stored_and_acknowledged(tmp_path: Path) -> None:
-    import asyncio
-
     series = [Labels.from_strings("__name__", "rw", "i", str(i)) for i in range(24)]
     with _batch_db(tmp_path) as db:
         syncs: list[int] = []
@@ -279,10 +266,6 @@ def test_concurrent_requests_through_the_app_are_all_stored_and_acknowledged(tmp
 
 
 def test_the_ingest_thread_ends_when_idle_and_starts_again(tmp_path: Path) -> None:
-    import asyncio
-
-    from ember.remote.receiver import IngestThread, WriteIngester
-
     def ingest_threads() -> int:
         return sum(t.name == "ember-remote-write" and t.is_alive() for t in threading.enumerate())
 
@@ -322,10 +305,6 @@ def test_an_unexpected_error_is_a_500_and_the_receiver_keeps_working(tmp_path: P
 
 
 def test_a_batch_that_fails_as_a_whole_is_answered_and_the_thread_goes_on(tmp_path: Path) -> None:
-    import asyncio
-
-    from ember.remote.receiver import IngestThread, WriteIngester
-
     with _batch_db(tmp_path) as db:
         ingester = WriteIngester(db, db.sync)
         worker = IngestThread(ingester)
