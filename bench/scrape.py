@@ -18,6 +18,8 @@ from pathlib import Path
 
 from peers import cpu_seconds, serve_exposition, start_server, wait_ready
 
+from ember.scrape.loop import REPORT_NAMES
+
 
 def make_bodies(targets: int, series: int) -> list[list[bytes]]:
     """Two alternating bodies per target, so values change between scrapes."""
@@ -54,8 +56,6 @@ def config_text(address: str, targets: int) -> str:
 
 
 WARM_SCRAPES = 3
-REPORT_SERIES = ("up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
-                 "scrape_series_added")
 
 
 def wait_appended(base: str, samples: float, timeout_s: float) -> None:
@@ -94,7 +94,7 @@ def main() -> None:
                 wait_ready(base)
             # Steady state: every target scraped three times by each server (first parses, series
             # creation and body templates done), whatever the number of targets.
-            warm = WARM_SCRAPES * args.targets * (args.series + len(REPORT_SERIES))
+            warm = WARM_SCRAPES * args.targets * (args.series + len(REPORT_NAMES))
             for base in bases.values():
                 wait_appended(base, warm, timeout_s=120)
             start = {n: (cpu_seconds(p.pid), appended(bases[n])) for n, p in processes.items()}
