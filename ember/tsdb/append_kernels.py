@@ -101,6 +101,27 @@ def check_refs(refs: npt.NDArray[np.int64], live: npt.NDArray[np.bool_], num_ref
     return REFS_GONE if gone else REFS_OK
 
 
+@numba.njit(cache=True, nogil=True)
+def strictly_increasing(refs: npt.NDArray[np.int64]) -> bool:
+    """True when every ref is greater than the one before (sorted, none repeated): one pass with no
+    temporary arrays, where `np.all(refs[1:] > refs[:-1])` makes three."""
+    for i in range(1, len(refs)):  # noqa: SIM110 - numba does not compile all() of a generator
+        if refs[i] <= refs[i - 1]:
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def same_refs(left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]) -> bool:
+    """`np.array_equal` of two 1-d ref arrays without its temporary boolean array."""
+    if len(left) != len(right):
+        return False
+    for i in range(len(left)):  # noqa: SIM110 - numba does not compile all() of a generator
+        if left[i] != right[i]:
+            return False
+    return True
+
+
 def warm_up() -> None:
     one = np.zeros(1, dtype=np.int64)
     validate_samples(
@@ -112,3 +133,5 @@ def warm_up() -> None:
         np.zeros(1, np.int8),
     )
     check_refs(one, np.ones(1, bool), 1)
+    strictly_increasing(one)
+    same_refs(one, one)

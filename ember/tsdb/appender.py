@@ -62,7 +62,7 @@ def _sample_series(
 
 def _distinct_order(refs: Int64Array) -> Int64Array | None:
     """The sorting permutation of `refs` when no ref repeats, else None."""
-    if len(refs) < 2 or bool(np.all(refs[1:] > refs[:-1])):
+    if kernels.strictly_increasing(refs):
         # A steady scrape's refs were created in exposition order, so they usually come sorted.
         return _identity(len(refs))
     order = np.argsort(refs, kind="stable")
@@ -146,13 +146,11 @@ class DBAppender:
         all_in_order = classified.all_accepted
         if all_in_order and staged.group is not None and staged.order is not None:
             assert staged.aligned_timestamp is not None
-            records = head.new_series_records(staged.refs, distinct=True)
             if staged.order is _IDENTITIES.get(len(staged.order)):
                 sorted_refs, sorted_values = staged.refs, staged.values
             else:
                 sorted_refs, sorted_values = staged.refs[staged.order], staged.values[staged.order]
-            records.extend(head.append_row(staged.group, sorted_refs, staged.aligned_timestamp, sorted_values))
-            return records
+            return head.append_row(staged.group, sorted_refs, staged.aligned_timestamp, sorted_values)
         if all_in_order:
             records = head.new_series_records(staged.unique, distinct=True)
             records.extend(head.append_unaligned(staged.sample_refs, staged.timestamps, staged.values))

@@ -132,10 +132,12 @@ class Head:
         return [SeriesRecord(fresh, self.series.labels_of(fresh))]
 
     def append_row(self, group: str, refs: Int64Array, timestamp: int, values: Float64Array) -> list[WalRecord]:
-        """Stores one validated scrape row; `refs` must be sorted and unique."""
+        """Stores one validated scrape row; `refs` must be sorted and unique. A row of the group's current
+        series set (a steady scrape) needs no series records: they were logged when the set began."""
         records: list[WalRecord] = []
         generation = self._current.get(group)
-        if generation is None or not np.array_equal(generation.refs, refs):
+        if generation is None or not kernels.same_refs(generation.refs, refs):
+            records = self.new_series_records(refs, distinct=True)
             if generation is not None:
                 generation.freeze_frame()
             generation = Generation(self._next_set_id, refs.copy(), self.options.frame_rows,

@@ -295,12 +295,14 @@ class WAL:
 
     def _sync_loop(self) -> None:
         while True:
-            # With nothing unsynced the thread sleeps until the next write instead of waking every
-            # interval: an idle server then has no wake-ups to pay for. A write is still synced within
-            # `sync_interval` of the loop resuming.
-            self._written.clear()
-            if self._synced >= self._position and not self._stop.is_set():
+            # Every write sets `_written` when it finds it clear. After an interval without writes the
+            # thread sleeps until the next one instead of waking every interval: an idle server then has
+            # no wake-ups to pay for. While writes keep coming it wakes on its timer alone, never from a
+            # write: a writer's wake-up lands while that writer holds the GIL, and the two threads then
+            # trade it back and forth at every write. A write is synced within `sync_interval` either way.
+            if not self._written.is_set() and not self._stop.is_set():
                 self._written.wait()
+            self._written.clear()  # what is written from here on is covered by this pass or the next
             if self._sync_wanted.wait(self.sync_interval) and self.group_commit_delay > 0:
                 # Let the other committers in flight (remote-write requests) join this fdatasync: each
                 # costs ~0.1 ms of CPU, and without the wait most requests paid for one of their own.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,3 +63,19 @@ def test_classify_samples_equals_the_reference(
         assert table_max_t.tolist() == [max_t[r] for r in range(16)]
     else:
         assert table_max_t.tolist() == before.tolist()
+
+
+@pytest.mark.parametrize(("refs", "expected"), [
+    ([], True), ([7], True), ([1, 2, 9], True), ([1, 1, 2], False), ([3, 2, 4], False), ([1, 2, 2], False),
+])
+def test_strictly_increasing_is_sorted_with_no_repeat(refs: list[int], expected: bool) -> None:
+    assert kernels.strictly_increasing(np.array(refs, dtype=np.int64)) is expected
+
+
+@pytest.mark.parametrize(("left", "right", "expected"), [
+    ([], [], True), ([1, 2], [1, 2], True), ([1, 2], [1, 3], False), ([1, 2], [1, 2, 3], False), ([5], [], False),
+])
+def test_same_refs_is_array_equal(left: list[int], right: list[int], expected: bool) -> None:
+    a, b = np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
+    assert kernels.same_refs(a, b) is expected
+    assert expected == np.array_equal(a, b)

@@ -117,6 +117,32 @@ def test_the_sync_thread_sleeps_while_idle_and_syncs_the_next_write_on_its_timer
     assert replayed_ids(tmp_path) == [1]
 
 
+def test_steady_writes_never_wake_the_sync_thread_which_runs_on_its_timer(tmp_path: Path) -> None:
+    wal = WAL(tmp_path, sync_interval=0.03)
+    write_waits = 0
+    real_wait = wal._written.wait
+
+    def counting_wait(timeout: float | None = None) -> bool:
+        nonlocal write_waits
+        write_waits += 1
+        return real_wait(timeout)
+
+    wal._written.wait = counting_wait  # type: ignore[method-assign]
+    time.sleep(0.05)  # idle at first: the thread waits for the first write
+    position = 0
+    for k in range(60):  # a write every 5 ms, several per sync interval
+        position = wal.log([sample_record(k)])
+        time.sleep(0.005)
+    deadline = time.monotonic() + 10
+    while wal._synced < position and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert wal._synced >= position and wal.syncs_total >= 3
+    # The first write ends the idle wait; later writes find the thread asleep on its timer, not on them.
+    assert write_waits <= 2
+    wal.close()
+    assert replayed_ids(tmp_path) == list(range(60))
+
+
 def test_wait_synced_blocks_until_the_fdatasync_completes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gate = threading.Event()
     real_fdatasync = os.fdatasync
