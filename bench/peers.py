@@ -42,6 +42,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+_WAKE_PROBE = """
+import sys, time
+gap, wakes = float(sys.argv[1]), int(sys.argv[2])
+started = time.thread_time()
+for _ in range(wakes):
+    time.sleep(gap)
+print((time.thread_time() - started) / wakes * 1e6)
+"""
+
+
+def wake_cost_us(seconds: float, gap_s: float = 0.025) -> float:
+    """CPU microseconds this machine charges a thread per wake-up after `gap_s` asleep, doing next to
+    nothing awake, measured for about `seconds` in a process of its own. A scrape wakes its server about
+    twice (its timer, then the answer), so on a machine where this is large it weighs on every server's
+    CPU per sample; printed beside the figures to tell a slow machine from a slow change."""
+    wakes = max(1, int(seconds / gap_s))
+    probe = subprocess.run([sys.executable, "-c", _WAKE_PROBE, str(gap_s), str(wakes)], capture_output=True,
+                           text=True, check=True)
+    return float(probe.stdout)
+
+
 def peak_rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM"):

@@ -16,7 +16,7 @@ import urllib.request
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from peers import cpu_seconds, serve_exposition, start_server, wait_ready
+from peers import cpu_seconds, serve_exposition, start_server, wait_ready, wake_cost_us
 
 from ember.scrape.loop import REPORT_NAMES
 
@@ -98,7 +98,7 @@ def main() -> None:
             for base in bases.values():
                 wait_appended(base, warm, timeout_s=120)
             start = {n: (cpu_seconds(p.pid), appended(bases[n])) for n, p in processes.items()}
-            time.sleep(args.seconds)
+            wake_us = wake_cost_us(args.seconds)  # takes the measured period
             end = {n: (cpu_seconds(p.pid), appended(bases[n])) for n, p in processes.items()}
         finally:
             for process in processes.values():
@@ -111,6 +111,7 @@ def main() -> None:
         rates[name] = samples / cpu if cpu else float("inf")
         print(f"{name}: {samples:,.0f} samples in {cpu:.2f} CPU-s = {cpu / samples * 1e6:.3f} CPU-s per million "
               f"samples")
+    print(f"machine: {wake_us:.0f} us of CPU per thread wake-up after 25 ms asleep (bench/peers.py wake_cost_us)")
     print(f"scrape: Ember {rates['ember'] / 1e6:.2f} M samples/CPU-s, Prometheus {rates['prometheus'] / 1e6:.2f} "
           f"M samples/CPU-s; ratio Ember/Prometheus {rates['ember'] / rates['prometheus']:.2f}")
 
