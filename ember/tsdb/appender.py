@@ -66,10 +66,7 @@ def _distinct_order(refs: Int64Array) -> Int64Array | None:
         # A steady scrape's refs were created in exposition order, so they usually come sorted.
         return _identity(len(refs))
     order = np.argsort(refs, kind="stable")
-    ordered = refs[order]
-    if len(ordered) > 1 and not np.all(ordered[1:] != ordered[:-1]):
-        return None
-    return order
+    return order if kernels.strictly_increasing(refs[order]) else None  # sorted: a repeat is a non-increase
 
 
 _IDENTITIES: dict[int, Int64Array] = {}
