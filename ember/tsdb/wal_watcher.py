@@ -169,6 +169,8 @@ class WalWatcher:
         pending = b""
         damaged = False
         while not self._stop.is_set():
+            # Seen before the read: a read begun after drain() was called finds all written before it.
+            draining = self._draining.is_set()
             data = handle.read(READ_CHUNK_BYTES)
             if data:
                 if damaged:
@@ -189,7 +191,7 @@ class WalWatcher:
                 if pending and not damaged:
                     log.warning("WAL watcher %s: segment %s ends in a torn record", self._name, index)
                 return True
-            if self._draining.is_set():  # everything written before the stop has been handed over
+            if draining:  # everything written before the drain has been handed over
                 return False
             self._check_checkpoint(index)
             self._wake.wait(self._poll)
