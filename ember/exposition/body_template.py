@@ -22,7 +22,7 @@ from ember.exposition.template_kernels import MISMATCH, find_value_spans, match_
 class BodyTemplate:
     """The bytes, value-token spans and parse result of one accepted body of one format."""
 
-    __slots__ = ("_body", "_ends", "_scrape", "_starts", "openmetrics")
+    __slots__ = ("_body", "_ends", "_flagged", "_scrape", "_scratch", "_starts", "openmetrics")
 
     def __init__(self, body: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
                  scrape: ParsedScrape, *, openmetrics: bool) -> None:
@@ -31,6 +31,9 @@ class BodyTemplate:
         self._ends = ends
         self._scrape = scrape
         self.openmetrics = openmetrics
+        count = len(starts)
+        self._flagged = np.empty((3, count), dtype=np.int64)  # indexes, starts, ends of slow tokens
+        self._scratch = np.empty(count, dtype=np.float64)
 
     @classmethod
     def build(cls, plain: bytes, scrape: ParsedScrape, *, openmetrics: bool) -> BodyTemplate | None:
@@ -51,13 +54,11 @@ class BodyTemplate:
             return None
         return template
 
-    def read_values(self, plain: bytes) -> npt.NDArray[np.float64] | None:
-        """The sample values of `plain` when it matches the template, else None."""
-        count = len(self._starts)
-        values = np.empty(count, dtype=np.float64)
-        flagged = np.empty(count, dtype=np.int64)
-        flagged_starts = np.empty(count, dtype=np.int64)
-        flagged_ends = np.empty(count, dtype=np.int64)
+    def read_values(self, plain: bytes, out: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.float64] | None:
+        """The sample values of `plain` (in `out`, else a new array) when it matches the template, else
+        None."""
+        values = np.empty(len(self._starts), dtype=np.float64) if out is None else out
+        flagged, flagged_starts, flagged_ends = self._flagged
         new = np.frombuffer(plain, dtype=np.uint8)
         slow = match_values(self._body, self._starts, self._ends, new, values, flagged, flagged_starts, flagged_ends)
         if slow == MISMATCH:
@@ -70,6 +71,13 @@ class BodyTemplate:
             except (UnicodeDecodeError, ColumnError):
                 return None
         return values
+
+    def matched_values(self, plain: bytes, series_text: list[str]) -> npt.NDArray[np.float64] | None:
+        """The values of `plain` when it matches a template whose series are the very list `series_text`,
+        else None; they are in a buffer of the template, valid until its next call."""
+        if self._scrape.series_text is not series_text:
+            return None
+        return self.read_values(plain, self._scratch)
 
     def match(self, plain: bytes) -> ParsedScrape | None:
         """`plain` parsed through the template (the template's series, entries and families with the new

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from ember.exposition.body_decoding import DEFAULT_MAX_DECOMPRESSED, decompress_body
 from ember.exposition.body_template import BodyTemplate
 from ember.exposition.negotiation import FormatChoice, ScrapeProtocol, choose_format
@@ -75,6 +78,18 @@ class ScrapeBodyParser:
         scrape = _parse_plain(plain, openmetrics, self.cache)
         self._template = BodyTemplate.build(plain, scrape, openmetrics=openmetrics)
         return ScrapeBody(scrape, choice.warning)
+
+    def steady_values(self, body: bytes, content_type: str | None, content_encoding: str | None,
+                      series_text: list[str]) -> npt.NDArray[np.float64] | None:
+        """The sample values of a response that differs from the last body only in its values, when that
+        body's series are `series_text` (the very list a `parse` returned): a steady scrape, read with no
+        `ParsedScrape` made. The array is reused by the next call. None for any other response, which
+        `parse` then reads (a failure raises as there)."""
+        template = self._template
+        if template is None or template.openmetrics != (self._choose(content_type).format == "openmetrics"):
+            return None
+        plain = decompress_body(body, content_encoding, limit=self._body_size_limit)
+        return template.matched_values(plain, series_text)
 
     def _choose(self, content_type: str | None) -> FormatChoice:
         # A target answers with the same Content-Type every time; the choice (or its error) is pure.

@@ -24,7 +24,7 @@ from ember.scrape.interval_stats import IntervalStats
 from ember.scrape.schedule import ScrapeSchedule
 from ember.scrape.series_state import ResolvedSeries, SeriesState, refs_of
 from ember.scrape.target import Target
-from ember.storage.interface import Appendable, Appender, AppendOptions
+from ember.storage.interface import Appendable, Appender, AppendOptions, RowAppendable, RowWriter
 
 log = logging.getLogger("ember.scrape")
 DEFAULT_BODY_LIMIT = 1 << 30
@@ -61,6 +61,7 @@ class ScrapeLoop:
         self._intervals = intervals
         self.config = config
         self._appendable = appendable
+        self._row_appendable = appendable if isinstance(appendable, RowAppendable) else None
         self._client = client
         self._clock = clock
         self._series = SeriesState(target.public_labels, config)
@@ -71,6 +72,8 @@ class ScrapeLoop:
         self._report_refs: np.ndarray | None = None  # type: ignore[type-arg]
         self._steady: _Steady | None = None
         self._steady_row_refs: np.ndarray | None = None  # type: ignore[type-arg]  # steady refs + report refs
+        self._row_writer: RowWriter | None = None  # writes steady rows, once the storage's group holds them
+        self._report_row = np.zeros(len(REPORT_NAMES))  # a steady row's report values: up, duration, ...
         self._group = f"scrape/{config.job_name}/{target.key}"
         self._options = AppendOptions(group=self._group)
         self._steady_options = AppendOptions(group=self._group, counts=False)
@@ -145,6 +148,13 @@ class ScrapeLoop:
         """Appends the scrape's samples (or the staleness markers of a failed one) and then the report
         series through one appender, committed once, as Prometheus's scrapeAndReport does; like there,
         scrape_duration_seconds runs from the start of the fetch to the end of the sample append."""
+        if fetched is not None and self._row_writer is not None:
+            try:
+                written = self._write_steady_row(started, t, fetched)
+            except (EmberError, OSError, ValueError):
+                written = None  # the full path below meets the same failure and reports it
+            if written is not None:
+                return written
         appender = self._appendable.appender()
         outcome = ScrapeOutcome(error=error)
         if fetched is not None:
@@ -188,10 +198,34 @@ class ScrapeLoop:
             appender.append(SampleBatch.aligned(t, row, refs=row_refs), self._steady_options)
         except UnknownSeriesRefError:
             self._series.forget_refs()
-            self._steady = None
+            self._steady = self._row_writer = None
             self._report_refs = self._steady_row_refs = None
             return None
         appender.commit()
+        if self._row_appendable is not None:
+            self._row_writer = self._row_appendable.row_writer(self._group, row_refs)
+            self._report_row = np.array(report, dtype=np.float64)
+        return ScrapeOutcome(previous.samples_scraped, previous.samples_kept, 0), duration
+
+    def _write_steady_row(self, started: float, t: int, fetched: FetchedBody) -> tuple[ScrapeOutcome, float] | None:
+        """The steady scrape of `_store_steady` once the storage has a writer for its rows: the values are
+        read by the template and written, with the report, straight into the group's row. None (nothing
+        written) for any other scrape, and for a row the writer declines."""
+        steady, writer = self._steady, self._row_writer
+        assert steady is not None and writer is not None
+        values = self._parser.steady_values(fetched.body, fetched.content_type, fetched.content_encoding,
+                                            steady.texts)
+        if values is None:
+            return None
+        if steady.rows is not None:
+            values = values[steady.rows]
+        duration = self._clock() - started
+        report = self._report_row
+        report[1] = duration
+        if not writer.write(t, values, report):
+            self._row_writer = None  # the appender path decides; a writer is bound again after it
+            return None
+        previous = steady.outcome
         return ScrapeOutcome(previous.samples_scraped, previous.samples_kept, 0), duration
 
     async def _fetch(self) -> FetchedBody:
@@ -220,7 +254,7 @@ class ScrapeLoop:
         plain = not len(explicit) and refs is not None
         kept_rows = None if len(rows) == len(entries) else rows
         self._steady = _Steady(scrape.series_text, kept_rows, refs, outcome) if plain else None  # type: ignore[arg-type]
-        self._steady_row_refs = None  # known again once this scrape's report refs are
+        self._steady_row_refs = self._row_writer = None  # known again once this scrape's report refs are
         return outcome
 
     def _forget_unseen(self, texts: list[str]) -> None:
@@ -267,7 +301,7 @@ class ScrapeLoop:
 
     def _append_failure(self, appender: Appender, t: int) -> None:
         """A failed scrape: every series of the last one goes stale."""
-        self._steady = self._steady_row_refs = None
+        self._steady = self._steady_row_refs = self._row_writer = None
         self._append_stale(appender, t, [])
         self._last = []
 

@@ -18,6 +18,10 @@ Contract of an `Appender`:
   dropped and counted in the commit's result.
 - `rollback()` discards everything pending. An appender is single-use after commit or rollback.
 
+A storage may also be a `RowAppendable`: for a scrape group whose series set repeats (a steady target),
+its `RowWriter` appends and commits a whole row in one call, with the same visibility and durability as
+`append` + `commit` of that row, or declines (writing nothing) when the row is not plainly in order.
+
 Contract of a `Querier`:
 - `select` returns the series matching all matchers that have at least one sample in [mint, maxt]
   (milliseconds, both inclusive), sorted by labels, with samples in time order and staleness markers kept.
@@ -29,12 +33,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from ember.model.matchers import Matcher
-from ember.model.samples import Int64Array, SampleBatch
+from ember.model.samples import Float64Array, Int64Array, SampleBatch
 from ember.storage.series_set import SeriesSet
 
 MIN_TIME = -(2**63)
@@ -106,6 +110,23 @@ class Appender(Protocol):
 
 class Appendable(Protocol):
     def appender(self) -> Appender: ...
+
+
+class RowWriter(Protocol):
+    def write(self, timestamp: int, first: Float64Array, second: Float64Array) -> bool:
+        """Appends and commits one row at `timestamp`, whose values are `first` then `second` in the order
+        of the refs the writer was made for. False, with nothing written, when any sample is not newer
+        than its series' newest, or the group's series set has changed since: the caller then appends
+        the row through an `Appender`, which judges each sample."""
+        ...
+
+
+@runtime_checkable
+class RowAppendable(Protocol):
+    def row_writer(self, group: str, refs: Int64Array) -> RowWriter | None:
+        """A writer of rows of `refs` (distinct, in any order) into `group`, once the group's current
+        series set is exactly `refs`; None before that, or when the storage has no such path."""
+        ...
 
 
 class Querier(Protocol):

@@ -122,6 +122,43 @@ def same_refs(left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]) -> bool
     return True
 
 
+@numba.njit(cache=True, nogil=True)
+def write_row(
+    refs: npt.NDArray[np.int64],
+    order: npt.NDArray[np.int64],
+    first: npt.NDArray[np.float64],
+    second: npt.NDArray[np.float64],
+    timestamp: int,
+    series_max_t: npt.NDArray[np.int64],
+    series_last_bits: npt.NDArray[np.uint64],
+    min_valid_t: int,
+    out: npt.NDArray[np.float64],
+) -> bool:
+    """A whole steady row in one pass: the row is `first` then `second`, its sample i belongs to
+    `refs[j]` where `order[j] == i` (`order` empty: row order is `refs`' order, which is sorted).
+    When every sample is newer than its series' newest and not below `min_valid_t` (each would be
+    ACCEPT in `validate_samples`), writes the row in `refs`' order to `out`, advances the series'
+    state and returns True; otherwise changes nothing and returns False (the caller then takes the
+    general path, which classifies each sample)."""
+    if timestamp < min_valid_t:
+        return False
+    for ref in refs:
+        if timestamp <= series_max_t[ref]:
+            return False
+    split = len(first)
+    permuted = len(order) > 0
+    for j in range(len(refs)):
+        i = order[j] if permuted else j
+        value = first[i] if i < split else second[i - split]
+        out[j] = value
+    bits = out.view(np.uint64)
+    for j in range(len(refs)):
+        ref = refs[j]
+        series_max_t[ref] = timestamp
+        series_last_bits[ref] = bits[j]
+    return True
+
+
 def warm_up() -> None:
     one = np.zeros(1, dtype=np.int64)
     validate_samples(
@@ -135,3 +172,5 @@ def warm_up() -> None:
     check_refs(one, np.ones(1, bool), 1)
     strictly_increasing(one)
     same_refs(one, one)
+    row = np.zeros(1, np.float64)
+    write_row(one, one[:0], row, row[:0], 1, np.zeros(1, np.int64), np.zeros(1, np.uint64), 0, np.zeros(1, np.float64))

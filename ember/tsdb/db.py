@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember.model.matchers import Matcher
+from ember.model.samples import Int64Array
 from ember.storage.interface import MIN_TIME
 from ember.tsdb import append_kernels, codec
 from ember.tsdb.appender import DBAppender
@@ -26,6 +27,7 @@ from ember.tsdb.head import Head, HeadOptions
 from ember.tsdb.maintenance import Maintenance
 from ember.tsdb.options import DBOptions
 from ember.tsdb.querier import DBQuerier
+from ember.tsdb.row_writer import GenerationRowWriter
 from ember.tsdb.wal import WAL
 from ember.tsdb.wal_reader import ReplayProgress, read_records
 from ember.tsdb.wal_records import (
@@ -134,6 +136,10 @@ class DB:
     def appender(self) -> DBAppender:
         self._check_open()
         return DBAppender(self)
+
+    def row_writer(self, group: str, refs: Int64Array) -> GenerationRowWriter | None:
+        self._check_open()
+        return GenerationRowWriter.bind(self, group, refs)
 
     def querier(self) -> DBQuerier:
         self._check_open()

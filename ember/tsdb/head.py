@@ -151,6 +151,10 @@ class Head:
         records.append(GroupSamplesRecord(generation.set_id, timestamp, values))
         return records
 
+    def current_generation(self, group: str) -> Generation | None:
+        """The generation the group's next row goes to when its series set is unchanged."""
+        return self._current.get(group)
+
     def append_unaligned(self, refs: Int64Array, timestamps: Int64Array, values: Float64Array) -> list[WalRecord]:
         if not len(refs):
             return []

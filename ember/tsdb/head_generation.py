@@ -6,6 +6,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from ember.model.samples import Float64Array, Int64Array
+from ember.storage.interface import MIN_TIME
 from ember.tsdb.column_group import ColumnGroup
 from ember.tsdb.head_chunk import FrozenChunk
 
@@ -21,6 +22,7 @@ class Generation:
         self.frame_rows = frame_rows
         self.block_range_ms = block_range_ms
         self.chunks: list[FrozenChunk] = []
+        self.last_timestamp = MIN_TIME  # of the newest row
         self._new_frame()
 
     def _new_frame(self) -> None:
@@ -29,6 +31,12 @@ class Generation:
         self.frame_len = 0
 
     def append_row(self, timestamp: int, values: Float64Array) -> None:
+        self.next_row(timestamp)[:] = values
+        self.commit_row(timestamp)
+
+    def next_row(self, timestamp: int) -> Float64Array:
+        """The frame row a row at `timestamp` goes to (freezing the frame first when it is full or the
+        row falls in another block window); readers see it once `commit_row` counts it."""
         n = self.frame_len
         if n and (
             n == self.frame_rows
@@ -36,9 +44,15 @@ class Generation:
         ):
             self.freeze_frame()
             n = 0
+        row: Float64Array = self.frame_values[n]
+        return row
+
+    def commit_row(self, timestamp: int) -> None:
+        """Counts the row `next_row` handed out, at `timestamp`."""
+        n = self.frame_len
         self.frame_timestamps[n] = timestamp
-        self.frame_values[n] = values
         self.frame_len = n + 1
+        self.last_timestamp = timestamp
 
     def freeze_frame(self) -> None:
         if self.frame_len:

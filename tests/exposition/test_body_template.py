@@ -81,6 +81,38 @@ def test_value_changes_read_through_the_template_equal_the_full_parse(
 
 
 @settings(max_examples=100, deadline=None)
+@given(names, st.data(), st.booleans(), st.booleans())
+def test_steady_values_are_the_full_parses_values_for_the_templates_own_series_only(
+    metric_names: list[str], data: st.DataObject, openmetrics: bool, compressed: bool
+) -> None:
+    values = common_values if openmetrics else st.one_of(common_values, text_only_values)
+    first_values = data.draw(st.lists(values, min_size=len(metric_names), max_size=len(metric_names)))
+    second_values = data.draw(st.lists(values, min_size=len(metric_names), max_size=len(metric_names)))
+    parser = ScrapeBodyParser()
+    content_type = OPENMETRICS if openmetrics else TEXT
+    first = parser.parse(_body(metric_names, first_values, openmetrics=openmetrics), content_type).scrape
+    second_body = _body(metric_names, second_values, openmetrics=openmetrics)
+    sent = gzip.compress(second_body) if compressed else second_body
+    encoding = "gzip" if compressed else None
+    assert parser.steady_values(sent, content_type, encoding, list(first.series_text)) is None  # an equal list
+    got = parser.steady_values(sent, content_type, encoding, first.series_text)
+    assert got is not None
+    expected = _full(second_body, openmetrics=openmetrics).values
+    assert got.view(np.uint64).tolist() == expected.view(np.uint64).tolist()
+    other_format = TEXT if openmetrics else OPENMETRICS
+    assert parser.steady_values(sent, other_format, encoding, first.series_text) is None
+    grown = _body([*metric_names, "zz_new"], [*second_values, "1"], openmetrics=openmetrics)
+    assert parser.steady_values(grown, content_type, None, first.series_text) is None
+
+
+def test_steady_values_without_a_template_is_none() -> None:
+    assert ScrapeBodyParser().steady_values(b"a 1\n", TEXT, None, ["a"]) is None
+    parser = ScrapeBodyParser()
+    stamped = parser.parse(b"a 1 1000\n", TEXT).scrape  # timestamps: no template is kept
+    assert parser.steady_values(b"a 2 1000\n", TEXT, None, stamped.series_text) is None
+
+
+@settings(max_examples=100, deadline=None)
 @given(st.lists(label_sets(st.one_of(utf8_names, st.sampled_from(["a", "le"]))), min_size=1, max_size=5,
                 unique_by=lambda labels: tuple(labels)), st.data(), st.booleans())
 def test_any_series_spelling_reads_through_the_template(

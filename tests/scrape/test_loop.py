@@ -12,7 +12,7 @@ import numpy as np
 from ember.model.matchers import Matcher
 from ember.model.samples import is_stale
 from ember.scrape.loop import ScrapeLoop, ScrapeOutcome
-from ember.storage.interface import MAX_TIME, MIN_TIME
+from ember.storage.interface import MAX_TIME, MIN_TIME, Appender, RowWriter
 from ember.testing import ReferenceStorage
 from ember.tsdb.db import DB
 from ember.tsdb.options import DBOptions
@@ -114,7 +114,61 @@ def test_a_steady_scrape_whose_series_left_the_head_appends_them_again(target: T
         loop = _loop(target, db)  # type: ignore[arg-type]
         _scrape_all(loop, target, [_steady_body("1", "10", "100"), _steady_body("2", "20", "200")])
         loop._steady_row_refs = loop._steady_row_refs + 1_000_000  # type: ignore[operator]  # refs the head never had
+        loop._row_writer = None  # the appender's path meets them
         outcomes = _scrape_all(loop, target, [_steady_body("3", "30", "300"), _steady_body("4", "40", "400")])
         assert [o.error for o in outcomes] == ["", ""]
         assert _db_values(db, "b") == [100.0, 200.0, 300.0, 400.0]
         assert _db_values(db, "up") == [1.0] * 4
+
+
+class CountingDB:
+    """The database as a scrape loop's storage, counting the appenders the loop asks for."""
+
+    def __init__(self, db: DB) -> None:
+        self.db = db
+        self.appenders = 0
+
+    def appender(self) -> Appender:
+        self.appenders += 1
+        return self.db.appender()
+
+    def row_writer(self, group: str, refs: np.ndarray) -> RowWriter | None:  # type: ignore[type-arg]
+        return self.db.row_writer(group, refs)
+
+
+def _scrape_at(loop: ScrapeLoop, served: Target, bodies_at: list[tuple[bytes, int]]) -> list[ScrapeOutcome]:
+    async def scenario() -> list[ScrapeOutcome]:
+        outcomes = []
+        for body, t in bodies_at:
+            served.body = body
+            outcomes.append(await loop.scrape_once(t))
+        return outcomes
+
+    return asyncio.run(scenario())
+
+
+def test_steady_scrapes_into_the_database_become_rows_written_without_an_appender(
+        target: Target, tmp_path: Path) -> None:  # noqa: F811
+    bodies = [_steady_body(str(i), str(10 * i), str(100 * i)) for i in range(1, 7)]
+    with DB.open(tmp_path, DBOptions(background_maintenance=False)) as db:
+        storage = CountingDB(db)
+        outcomes = _scrape_all(_loop(target, storage), target, bodies)  # type: ignore[arg-type]
+        assert [(o.error, o.samples_scraped, o.series_added) for o in outcomes] == [("", 3, 3)] + [("", 3, 0)] * 5
+        # The first scrape and the first steady one append; the group's writer takes the rest.
+        assert storage.appenders == 2
+        assert _db_values(db, "b") == [100.0 * i for i in range(1, 7)]
+        assert _db_values(db, "scrape_samples_scraped") == [3.0] * 6
+        assert _db_values(db, "scrape_series_added") == [3.0] + [0.0] * 5
+
+
+def test_a_steady_row_the_writer_declines_goes_through_an_appender(target: Target, tmp_path: Path) -> None:  # noqa: F811
+    bodies = [_steady_body(str(i), str(10 * i), str(100 * i)) for i in range(1, 6)]
+    times = [1000, 2000, 3000, 2500, 4000]  # the fourth is older than the third: out of order
+    with DB.open(tmp_path, DBOptions(background_maintenance=False)) as db:
+        storage = CountingDB(db)
+        outcomes = _scrape_at(_loop(target, storage), target, list(zip(bodies, times, strict=True)))  # type: ignore[arg-type]
+        assert [o.error for o in outcomes] == [""] * 5
+        assert storage.appenders == 3  # the first two and the declined fourth, after which a writer takes the fifth
+        found = db.querier().select([Matcher.equal("__name__", "b")], MIN_TIME, MAX_TIME)
+        assert [(t, v) for _, times_, values in found for t, v in zip(times_.tolist(), values.tolist(), strict=True)] \
+            == [(1000, 100.0), (2000, 200.0), (3000, 300.0), (4000, 500.0)]

@@ -79,3 +79,47 @@ def test_same_refs_is_array_equal(left: list[int], right: list[int], expected: b
     a, b = np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
     assert kernels.same_refs(a, b) is expected
     assert expected == np.array_equal(a, b)
+
+
+@given(
+    st.permutations(list(range(6))),
+    st.lists(st.integers(-1, 12), min_size=16, max_size=16),
+    st.integers(0, 14),
+    st.integers(0, 6),
+)
+@settings(max_examples=200, deadline=None)
+def test_write_row_writes_a_row_of_only_newer_samples_in_ref_order_or_nothing(
+    arrival: list[int], start_max_t: list[int], timestamp: int, split: int
+) -> None:
+    refs = np.array([1, 3, 4, 8, 11, 15], np.int64)  # sorted, sparse in the table, as a generation's
+    row_refs = refs[arrival]  # the caller's order
+    values = np.arange(6, dtype=np.float64) * 1.5 + 0.25
+    order = np.argsort(row_refs, kind="stable")
+    table_max_t = np.array(start_max_t, np.int64)
+    table_bits = np.zeros(16, np.uint64)
+    before_max_t, before_bits = table_max_t.copy(), table_bits.copy()
+    out = np.full(6, -7.0)
+    written = kernels.write_row(refs, order, values[:split], values[split:], timestamp, table_max_t, table_bits,
+                                MIN_VALID_T, out)
+    # The rule: every sample must be ACCEPT for validate_samples (newer than its series, not out of bounds).
+    status = reference_classify(row_refs.tolist(), [timestamp] * 6, [0] * 6,
+                                {r: int(before_max_t[r]) for r in range(16)}, {r: 0 for r in range(16)}, 2**63 - 1)
+    assert written is all(s == kernels.ACCEPT for s in status)
+    if written:
+        assert out.tolist() == [float(values[arrival.index(k)]) for k in range(6)]  # refs[k] is at arrival.index(k)
+        assert table_max_t[refs].tolist() == [timestamp] * 6
+        assert table_bits[refs].tolist() == out.view(np.uint64).tolist()
+        untouched = np.setdiff1d(np.arange(16), refs)
+        assert table_max_t[untouched].tolist() == before_max_t[untouched].tolist()
+    else:
+        assert out.tolist() == [-7.0] * 6
+        assert table_max_t.tolist() == before_max_t.tolist() and table_bits.tolist() == before_bits.tolist()
+
+
+def test_write_row_without_an_order_keeps_the_row_order() -> None:
+    refs = np.array([2, 5], np.int64)
+    out = np.empty(2)
+    max_t = np.zeros(8, np.int64)
+    assert kernels.write_row(refs, np.empty(0, np.int64), np.array([1.0]), np.array([2.0]), 5, max_t,
+                             np.zeros(8, np.uint64), 0, out)
+    assert out.tolist() == [1.0, 2.0] and max_t.tolist() == [0, 0, 5, 0, 0, 5, 0, 0]
