@@ -22,7 +22,8 @@ from ember.exposition.template_kernels import MISMATCH, find_value_spans, match_
 class BodyTemplate:
     """The bytes, value-token spans and parse result of one accepted body of one format."""
 
-    __slots__ = ("_body", "_ends", "_flagged", "_scrape", "_scratch", "_starts", "openmetrics")
+    __slots__ = ("_body", "_ends", "_flagged", "_flagged_ends", "_flagged_starts", "_scrape", "_scratch", "_starts",
+                 "openmetrics")
 
     def __init__(self, body: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
                  scrape: ParsedScrape, *, openmetrics: bool) -> None:
@@ -32,7 +33,10 @@ class BodyTemplate:
         self._scrape = scrape
         self.openmetrics = openmetrics
         count = len(starts)
-        self._flagged = np.empty((3, count), dtype=np.int64)  # indexes, starts, ends of slow tokens
+        # Indexes and spans of the tokens left to the slower parser, written by the kernel.
+        self._flagged = np.empty(count, dtype=np.int64)
+        self._flagged_starts = np.empty(count, dtype=np.int64)
+        self._flagged_ends = np.empty(count, dtype=np.int64)
         self._scratch = np.empty(count, dtype=np.float64)
 
     @classmethod
@@ -58,12 +62,13 @@ class BodyTemplate:
         """The sample values of `plain` (in `out`, else a new array) when it matches the template, else
         None."""
         values = np.empty(len(self._starts), dtype=np.float64) if out is None else out
-        flagged, flagged_starts, flagged_ends = self._flagged
         new = np.frombuffer(plain, dtype=np.uint8)
-        slow = match_values(self._body, self._starts, self._ends, new, values, flagged, flagged_starts, flagged_ends)
+        slow = match_values(self._body, self._starts, self._ends, new, values, self._flagged, self._flagged_starts,
+                            self._flagged_ends)
         if slow == MISMATCH:
             return None
         if slow:
+            flagged, flagged_starts, flagged_ends = self._flagged, self._flagged_starts, self._flagged_ends
             spans = zip(flagged_starts[:slow].tolist(), flagged_ends[:slow].tolist(), strict=True)
             try:
                 texts = [plain[start:end].decode("utf-8") for start, end in spans]

@@ -74,9 +74,15 @@ class ScrapeClient:
             return await self._fetch_proxied(url, headers, timeout_s, body_limit)
         try:
             async with asyncio.timeout(timeout_s):
-                return await self._fetch_following_redirects(url, headers, body_limit)
+                response = await self._round_trip(url, headers, body_limit)
+                if response.status != 200:
+                    response = await self._follow_redirects(url, headers, body_limit, response)
         except TimeoutError:
             raise ScrapeFailedError("context deadline exceeded") from None
+        kept = response.headers
+        content_type, encoding = kept.get(b"content-type"), kept.get(b"content-encoding")
+        return FetchedBody(response.body, content_type.decode("latin-1") if content_type else None,
+                           encoding.decode("latin-1") if encoding else None)
 
     async def close(self) -> None:
         self._pool.close()
@@ -85,20 +91,21 @@ class ScrapeClient:
             self._session = None
 
     # ------------------------------------------------------------------ lean client
-    async def _fetch_following_redirects(self, url: str, headers: dict[str, str], body_limit: int) -> FetchedBody:
-        location_text = url
-        for _ in range(MAX_REDIRECTS):
-            response = await self._round_trip(url, headers, body_limit)
-            if response.status == 200:
-                kept = response.headers
-                content_type, encoding = kept.get(b"content-type"), kept.get(b"content-encoding")
-                return FetchedBody(response.body, content_type.decode("latin-1") if content_type else None,
-                                   encoding.decode("latin-1") if encoding else None)
+    async def _follow_redirects(self, url: str, headers: dict[str, str], body_limit: int,
+                                response: RawResponse) -> RawResponse:
+        """The 200 answer at the end of the redirect chain that `response` (not a 200) starts, as Go's
+        client follows it; anything else raises."""
+        for redirects in range(MAX_REDIRECTS):
             location = response.headers.get(b"location")
             if not (self._config.follow_redirects and location and response.status in REDIRECT_STATUSES):
                 raise ScrapeFailedError(f"server returned HTTP status {response.status} {response.reason}".rstrip())
             location_text = location.decode("latin-1")
+            if redirects == MAX_REDIRECTS - 1:
+                break
             url = urljoin(url, location_text)
+            response = await self._round_trip(url, headers, body_limit)
+            if response.status == 200:
+                return response
         # Go's client names the unresolved Location of the redirect it refused to follow.
         raise ScrapeFailedError(f'Get "{location_text}": stopped after {MAX_REDIRECTS} redirects')
 

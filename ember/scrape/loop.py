@@ -74,6 +74,7 @@ class ScrapeLoop:
         self._steady_row_refs: np.ndarray | None = None  # type: ignore[type-arg]  # steady refs + report refs
         self._row_writer: RowWriter | None = None  # writes steady rows, once the storage's group holds them
         self._report_row = np.zeros(len(REPORT_NAMES))  # a steady row's report values: up, duration, ...
+        self._row_outcome = ScrapeOutcome()  # the outcome of every scrape the writer takes (they are alike)
         self._group = f"scrape/{config.job_name}/{target.key}"
         self._options = AppendOptions(group=self._group)
         self._steady_options = AppendOptions(group=self._group, counts=False)
@@ -130,7 +131,7 @@ class ScrapeLoop:
         fetched: FetchedBody | None = None
         error = ""
         try:
-            fetched = await self._fetch()
+            fetched = await self._client.fetch(self.target.url, self._headers, self._timeout, self._body_limit)
         except (EmberError, OSError, ValueError) as exc:
             error = _describe(exc)
         if fetched is not None and len(fetched.body) > INLINE_BODY_BYTES:
@@ -202,10 +203,12 @@ class ScrapeLoop:
             self._report_refs = self._steady_row_refs = None
             return None
         appender.commit()
+        outcome = ScrapeOutcome(previous.samples_scraped, previous.samples_kept, 0)
         if self._row_appendable is not None:
             self._row_writer = self._row_appendable.row_writer(self._group, row_refs)
             self._report_row = np.array(report, dtype=np.float64)
-        return ScrapeOutcome(previous.samples_scraped, previous.samples_kept, 0), duration
+            self._row_outcome = outcome
+        return outcome, duration
 
     def _write_steady_row(self, started: float, t: int, fetched: FetchedBody) -> tuple[ScrapeOutcome, float] | None:
         """The steady scrape of `_store_steady` once the storage has a writer for its rows: the values are
@@ -225,11 +228,7 @@ class ScrapeLoop:
         if not writer.write(t, values, report):
             self._row_writer = None  # the appender path decides; a writer is bound again after it
             return None
-        previous = steady.outcome
-        return ScrapeOutcome(previous.samples_scraped, previous.samples_kept, 0), duration
-
-    async def _fetch(self) -> FetchedBody:
-        return await self._client.fetch(self.target.url, self._headers, self._timeout, self._body_limit)
+        return self._row_outcome, duration
 
     def _ingest(self, appender: Appender, t: int, scrape: ParsedScrape) -> ScrapeOutcome:
         entries, added = self._series.resolve(scrape.series_text, scrape.entries)

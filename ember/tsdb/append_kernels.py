@@ -133,13 +133,14 @@ def write_row(
     series_last_bits: npt.NDArray[np.uint64],
     min_valid_t: int,
     out: npt.NDArray[np.float64],
+    copy: npt.NDArray[np.float64],
 ) -> bool:
     """A whole steady row in one pass: the row is `first` then `second`, its sample i belongs to
     `refs[j]` where `order[j] == i` (`order` empty: row order is `refs`' order, which is sorted).
     When every sample is newer than its series' newest and not below `min_valid_t` (each would be
-    ACCEPT in `validate_samples`), writes the row in `refs`' order to `out`, advances the series'
-    state and returns True; otherwise changes nothing and returns False (the caller then takes the
-    general path, which classifies each sample)."""
+    ACCEPT in `validate_samples`), writes the row in `refs`' order to `out` and to `copy` (the WAL
+    record's values), advances the series' state and returns True; otherwise changes nothing and
+    returns False (the caller then takes the general path, which classifies each sample)."""
     if timestamp < min_valid_t:
         return False
     for ref in refs:
@@ -151,6 +152,7 @@ def write_row(
         i = order[j] if permuted else j
         value = first[i] if i < split else second[i - split]
         out[j] = value
+        copy[j] = value
     bits = out.view(np.uint64)
     for j in range(len(refs)):
         ref = refs[j]
@@ -173,4 +175,4 @@ def warm_up() -> None:
     strictly_increasing(one)
     same_refs(one, one)
     row = np.zeros(1, np.float64)
-    write_row(one, one[:0], row, row[:0], 1, np.zeros(1, np.int64), np.zeros(1, np.uint64), 0, np.zeros(1, np.float64))
+    write_row(one, one[:0], row, row[:0], 1, np.zeros(1, np.int64), np.zeros(1, np.uint64), 0, np.zeros(1), np.zeros(1))

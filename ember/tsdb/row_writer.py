@@ -6,7 +6,7 @@ the generation's refs and wrapped in a record object: a few dozen Python and num
 than the samples themselves. The writer is bound to the generation once; a write checks that it is still
 the group's current one and that the row is newer than it, then `append_kernels.write_row` checks every
 sample, writes the row into the frame and advances the series' state, and the row is logged as the same
-`GroupSamplesRecord` bytes a commit would log.
+`GroupSamplesRecord` bytes a commit would log, sealed in a buffer the writer reuses.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from ember.model.samples import Float64Array, Int64Array
 from ember.tsdb import append_kernels as kernels
 from ember.tsdb.head_generation import Generation
-from ember.tsdb.wal_records import encode_group_samples
+from ember.tsdb.wal_records import GroupSamplesFrame
 
 if TYPE_CHECKING:
     from ember.tsdb.db import DB
@@ -32,9 +32,11 @@ class GenerationRowWriter:
 
     def __init__(self, db: DB, group: str, generation: Generation, order: Int64Array) -> None:
         self._db = db
+        self._head = db.head
         self._group = group
         self._generation = generation
         self._order = order
+        self._frame = GroupSamplesFrame(generation.set_id, len(generation.refs))
 
     @classmethod
     def bind(cls, db: DB, group: str, refs: Int64Array) -> GenerationRowWriter | None:
@@ -51,20 +53,20 @@ class GenerationRowWriter:
             return cls(db, group, generation, order)
 
     def write(self, timestamp: int, first: Float64Array, second: Float64Array) -> bool:
-        db = self._db
-        head = db.head
+        head = self._head
         generation = self._generation
+        frame = self._frame
         with head.lock:
             if timestamp <= generation.last_timestamp or head.current_generation(self._group) is not generation:
                 return False
-            row = generation.next_row(timestamp)
             series = head.series
             if not kernels.write_row(generation.refs, self._order, first, second, timestamp, series.max_t,
-                                     series.last_bits, head.min_valid_t, row):
+                                     series.last_bits, head.min_valid_t, generation.next_row(timestamp),
+                                     frame.values):
                 return False
             generation.commit_row(timestamp)
             if timestamp > head.max_time:
                 head.max_time = timestamp
-            db.wal.log((encode_group_samples(generation.set_id, timestamp, row),))
-        db.metrics.samples_appended_total += len(row)
+            self._db.wal.log((frame.seal(timestamp),))
+        self._db.metrics.samples_appended_total += len(frame.values)
         return True

@@ -173,12 +173,12 @@ class WAL:
         self._directory_dirty = True
 
     # -------------------------------------------------------------------- writing
-    def log(self, records: Sequence[bytes]) -> int:
+    def log(self, records: Sequence[bytes | bytearray]) -> int:
         """Appends framed records (from `encode_record`) and returns the position just after them, for
         `wait_synced`. One write() per call unless the records must be split across segments."""
         with self._write_lock:
             self._check_writable()
-            chunk: list[bytes] = []
+            chunk: list[bytes | bytearray] = []
             chunk_bytes = 0
             for record in records:
                 if self._segment_bytes + chunk_bytes + len(record) > self.segment_size and (
@@ -196,10 +196,10 @@ class WAL:
             self._sync_through(position)
         return position
 
-    def _write(self, chunk: list[bytes], size: int) -> None:
+    def _write(self, chunk: list[bytes | bytearray], size: int) -> None:
         if not size:
             return
-        data = memoryview(b"".join(chunk))
+        data = memoryview(chunk[0] if len(chunk) == 1 else b"".join(chunk))  # one record: no copy
         written = 0
         try:
             while written < size:

@@ -37,6 +37,8 @@ _U32 = np.dtype("<u4")
 _COUNT = struct.Struct("<Q")
 _SET_HEADER = struct.Struct("<qQ")
 _GROUP_HEADER = struct.Struct("<qqQ")
+_TIMESTAMP = struct.Struct("<q")
+_CRC = struct.Struct("<I")
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,7 +102,7 @@ def frame(record_type: int, payload: bytes) -> bytes:
         raise StorageError(f"WAL record of {len(payload)} bytes exceeds the 4 GiB limit")
     head = HEADER.pack(record_type, FORMAT_VERSION, 0, len(payload), 0)[:8]
     crc = crc32c.crc32c(payload, crc32c.crc32c(head))
-    return head + struct.pack("<I", crc) + payload
+    return head + _CRC.pack(crc) + payload
 
 
 def parse_frame(buf: memoryview, offset: int) -> tuple[int, memoryview, int]:
@@ -136,7 +138,9 @@ def valid_prefix(buf: memoryview) -> tuple[int, str | None]:
 def encode_record(record: Record) -> bytes:
     """The framed bytes of `record`, ready for `WAL.log`."""
     if isinstance(record, GroupSamplesRecord):
-        return encode_group_samples(record.set_id, record.timestamp, record.values)
+        values = _raw(record.values, _F64)
+        payload = _GROUP_HEADER.pack(record.set_id, record.timestamp, len(record.values)) + values
+        return frame(GROUP_SAMPLES, payload)
     if isinstance(record, SamplesRecord):
         return frame(SAMPLES, _encode_columns(record.refs, (record.timestamps, _I64), (record.values, _F64)))
     if isinstance(record, SeriesSetRecord):
@@ -148,10 +152,26 @@ def encode_record(record: Record) -> bytes:
     raise TypeError(f"not a WAL record: {type(record).__name__}")
 
 
-def encode_group_samples(set_id: int, timestamp: int, values: npt.NDArray[np.float64]) -> bytes:
-    """The framed bytes of a `GroupSamplesRecord`, without making one (a steady scrape row's)."""
-    payload = _GROUP_HEADER.pack(set_id, timestamp, len(values)) + _raw(values, _F64)
-    return frame(GROUP_SAMPLES, payload)
+class GroupSamplesFrame:
+    """The framed bytes of `GroupSamplesRecord`s of one set, rewritten in place for each row: a steady
+    group's row goes into `values` and `seal` fills in its timestamp and checksum, so logging a row
+    makes no record object, no payload copy and no frame concatenation."""
+
+    def __init__(self, set_id: int, length: int) -> None:
+        payload_size = _GROUP_HEADER.size + 8 * length
+        self._buffer = bytearray(HEADER_SIZE + payload_size)
+        HEADER.pack_into(self._buffer, 0, GROUP_SAMPLES, FORMAT_VERSION, 0, payload_size, 0)
+        _GROUP_HEADER.pack_into(self._buffer, HEADER_SIZE, set_id, 0, length)
+        self._header_crc = crc32c.crc32c(bytes(self._buffer[:8]))
+        self._payload = memoryview(self._buffer)[HEADER_SIZE:]
+        self.values: npt.NDArray[np.float64] = np.frombuffer(
+            self._buffer, dtype=_F64, offset=HEADER_SIZE + _GROUP_HEADER.size)
+
+    def seal(self, timestamp: int) -> bytearray:
+        """The frame of the row now in `values` at `timestamp`; valid until the next `seal`."""
+        _TIMESTAMP.pack_into(self._buffer, HEADER_SIZE + 8, timestamp)
+        _CRC.pack_into(self._buffer, 8, crc32c.crc32c(self._payload, self._header_crc))
+        return self._buffer
 
 
 def _raw(array: npt.ArrayLike, dtype: np.dtype[np.generic]) -> bytes:

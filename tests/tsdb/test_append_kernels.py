@@ -98,28 +98,29 @@ def test_write_row_writes_a_row_of_only_newer_samples_in_ref_order_or_nothing(
     table_max_t = np.array(start_max_t, np.int64)
     table_bits = np.zeros(16, np.uint64)
     before_max_t, before_bits = table_max_t.copy(), table_bits.copy()
-    out = np.full(6, -7.0)
+    out, copy = np.full(6, -7.0), np.full(6, -7.0)
     written = kernels.write_row(refs, order, values[:split], values[split:], timestamp, table_max_t, table_bits,
-                                MIN_VALID_T, out)
+                                MIN_VALID_T, out, copy)
     # The rule: every sample must be ACCEPT for validate_samples (newer than its series, not out of bounds).
     status = reference_classify(row_refs.tolist(), [timestamp] * 6, [0] * 6,
                                 {r: int(before_max_t[r]) for r in range(16)}, {r: 0 for r in range(16)}, 2**63 - 1)
     assert written is all(s == kernels.ACCEPT for s in status)
     if written:
         assert out.tolist() == [float(values[arrival.index(k)]) for k in range(6)]  # refs[k] is at arrival.index(k)
+        assert copy.tolist() == out.tolist()
         assert table_max_t[refs].tolist() == [timestamp] * 6
         assert table_bits[refs].tolist() == out.view(np.uint64).tolist()
         untouched = np.setdiff1d(np.arange(16), refs)
         assert table_max_t[untouched].tolist() == before_max_t[untouched].tolist()
     else:
-        assert out.tolist() == [-7.0] * 6
+        assert out.tolist() == [-7.0] * 6 and copy.tolist() == [-7.0] * 6
         assert table_max_t.tolist() == before_max_t.tolist() and table_bits.tolist() == before_bits.tolist()
 
 
 def test_write_row_without_an_order_keeps_the_row_order() -> None:
     refs = np.array([2, 5], np.int64)
-    out = np.empty(2)
+    out, copy = np.empty(2), np.empty(2)
     max_t = np.zeros(8, np.int64)
     assert kernels.write_row(refs, np.empty(0, np.int64), np.array([1.0]), np.array([2.0]), 5, max_t,
-                             np.zeros(8, np.uint64), 0, out)
-    assert out.tolist() == [1.0, 2.0] and max_t.tolist() == [0, 0, 5, 0, 0, 5, 0, 0]
+                             np.zeros(8, np.uint64), 0, out, copy)
+    assert out.tolist() == [1.0, 2.0] == copy.tolist() and max_t.tolist() == [0, 0, 5, 0, 0, 5, 0, 0]

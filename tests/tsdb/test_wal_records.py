@@ -18,6 +18,7 @@ from ember.tsdb.wal_records import (
     SAMPLES,
     SERIES,
     FrameError,
+    GroupSamplesFrame,
     GroupSamplesRecord,
     Record,
     SamplesRecord,
@@ -152,3 +153,15 @@ def test_valid_prefix_stops_at_torn_tail() -> None:
 def test_parse_frame_reports_short_header() -> None:
     with pytest.raises(FrameError):
         parse_frame(memoryview(b"\x01" * (HEADER_SIZE - 1)), 0)
+
+
+def test_a_reused_group_samples_frame_seals_the_bytes_of_each_rows_record() -> None:
+    frame = GroupSamplesFrame(set_id=7, length=3)
+    rows = [(1000, [1.5, STALE_NAN, -0.0]), (2000, [2.5, 3.5, float("inf")]), (-5, [0.0, 1e-300, 4.0])]
+    for timestamp, values in rows:
+        frame.values[:] = values
+        sealed = bytes(frame.seal(timestamp))
+        assert sealed == encode_record(GroupSamplesRecord(7, timestamp, np.array(values)))
+        decoded = decode_record(*parse_frame(memoryview(sealed), 0)[:2])
+        assert isinstance(decoded, GroupSamplesRecord) and decoded.timestamp == timestamp
+        assert decoded.values.view(np.uint64).tolist() == np.array(values).view(np.uint64).tolist()
