@@ -1,7 +1,7 @@
 """Fixed CPU of a steady scrape, in process: N scrape loops on one event loop append into a real database
 in a temporary directory; each target answers from memory (no HTTP), alternating two bodies that differ
-only in their values, as `bench/scrape.py`'s targets do. Isolates the parse-template, append, commit and
-report path from the network so a change can be judged in seconds.
+only in their values, as `bench/scrape.py`'s targets do. Isolates the parse-template, row write (or append
+and commit) and report path from the network so a change can be judged in seconds.
 
     .venv/bin/python bench/scrape_steady.py [--targets 50] [--series 1000] [--rounds 60] [--gap-ms 0] [--profile]
 
