@@ -62,22 +62,33 @@ def assert_same_scrape(got: ParsedScrape, expected: ParsedScrape) -> None:
 names = st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), min_size=1, max_size=6, unique=True)
 
 
+class ValueChange:
+    """A parser that has read a body of gauges, and the next body of the same series with other values
+    (sent gzipped or not)."""
+
+    def __init__(self, metric_names: list[str], data: st.DataObject, openmetrics: bool, compressed: bool) -> None:
+        values = common_values if openmetrics else st.one_of(common_values, text_only_values)
+        first_values = data.draw(st.lists(values, min_size=len(metric_names), max_size=len(metric_names)))
+        second_values = data.draw(st.lists(values, min_size=len(metric_names), max_size=len(metric_names)))
+        self.parser = ScrapeBodyParser()
+        self.content_type = OPENMETRICS if openmetrics else TEXT
+        self.first = self.parser.parse(_body(metric_names, first_values, openmetrics=openmetrics),
+                                       self.content_type).scrape
+        self.second_body = _body(metric_names, second_values, openmetrics=openmetrics)
+        self.sent = gzip.compress(self.second_body) if compressed else self.second_body
+        self.encoding = "gzip" if compressed else None
+        self.grown = _body([*metric_names, "zz_new"], [*second_values, "1"], openmetrics=openmetrics)
+
+
 @settings(max_examples=150, deadline=None)
 @given(names, st.data(), st.booleans(), st.booleans())
 def test_value_changes_read_through_the_template_equal_the_full_parse(
     metric_names: list[str], data: st.DataObject, openmetrics: bool, compressed: bool
 ) -> None:
-    values = common_values if openmetrics else st.one_of(common_values, text_only_values)
-    first_values = data.draw(st.lists(values, min_size=len(metric_names), max_size=len(metric_names)))
-    second_values = data.draw(st.lists(values, min_size=len(metric_names), max_size=len(metric_names)))
-    parser = ScrapeBodyParser()
-    content_type = OPENMETRICS if openmetrics else TEXT
-    first = parser.parse(_body(metric_names, first_values, openmetrics=openmetrics), content_type).scrape
-    second_body = _body(metric_names, second_values, openmetrics=openmetrics)
-    sent = gzip.compress(second_body) if compressed else second_body
-    second = parser.parse(sent, content_type, "gzip" if compressed else None).scrape
-    assert second.series_text is first.series_text  # read through the template
-    assert_same_scrape(second, _full(second_body, openmetrics=openmetrics))
+    change = ValueChange(metric_names, data, openmetrics, compressed)
+    second = change.parser.parse(change.sent, change.content_type, change.encoding).scrape
+    assert second.series_text is change.first.series_text  # read through the template
+    assert_same_scrape(second, _full(change.second_body, openmetrics=openmetrics))
 
 
 @settings(max_examples=100, deadline=None)
@@ -85,24 +96,16 @@ def test_value_changes_read_through_the_template_equal_the_full_parse(
 def test_steady_values_are_the_full_parses_values_for_the_templates_own_series_only(
     metric_names: list[str], data: st.DataObject, openmetrics: bool, compressed: bool
 ) -> None:
-    values = common_values if openmetrics else st.one_of(common_values, text_only_values)
-    first_values = data.draw(st.lists(values, min_size=len(metric_names), max_size=len(metric_names)))
-    second_values = data.draw(st.lists(values, min_size=len(metric_names), max_size=len(metric_names)))
-    parser = ScrapeBodyParser()
-    content_type = OPENMETRICS if openmetrics else TEXT
-    first = parser.parse(_body(metric_names, first_values, openmetrics=openmetrics), content_type).scrape
-    second_body = _body(metric_names, second_values, openmetrics=openmetrics)
-    sent = gzip.compress(second_body) if compressed else second_body
-    encoding = "gzip" if compressed else None
-    assert parser.steady_values(sent, content_type, encoding, list(first.series_text)) is None  # an equal list
-    got = parser.steady_values(sent, content_type, encoding, first.series_text)
+    change = ValueChange(metric_names, data, openmetrics, compressed)
+    parser, texts = change.parser, change.first.series_text
+    assert parser.steady_values(change.sent, change.content_type, change.encoding, list(texts)) is None  # equal
+    got = parser.steady_values(change.sent, change.content_type, change.encoding, texts)
     assert got is not None
-    expected = _full(second_body, openmetrics=openmetrics).values
+    expected = _full(change.second_body, openmetrics=openmetrics).values
     assert got.view(np.uint64).tolist() == expected.view(np.uint64).tolist()
     other_format = TEXT if openmetrics else OPENMETRICS
-    assert parser.steady_values(sent, other_format, encoding, first.series_text) is None
-    grown = _body([*metric_names, "zz_new"], [*second_values, "1"], openmetrics=openmetrics)
-    assert parser.steady_values(grown, content_type, None, first.series_text) is None
+    assert parser.steady_values(change.sent, other_format, change.encoding, texts) is None
+    assert parser.steady_values(change.grown, change.content_type, None, texts) is None
 
 
 def test_steady_values_without_a_template_is_none() -> None:
