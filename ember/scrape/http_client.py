@@ -25,8 +25,8 @@ import httpx
 from ember.config.http_client import HTTPClientConfig
 from ember.config.http_credentials import auth_headers, tls_verify
 from ember.errors import BODY_SIZE_LIMIT_EXCEEDED, ConfigError, ScrapeFailedError
-from ember.scrape.connection_pool import ConnectionPool, PreparedRequest, RequestURLError, prepare_request
-from ember.scrape.http_connection import MalformedResponseError, RawResponse
+from ember.scrape.connection_pool import ConnectionPool, Origin, PreparedRequest, RequestURLError, prepare_request
+from ember.scrape.http_connection import DeadlineExceededError, HttpConnection, MalformedResponseError, RawResponse
 
 READ_CHUNK = 1 << 20
 MAX_REDIRECTS = 10
@@ -72,12 +72,12 @@ class ScrapeClient:
         wording where it has one."""
         if self._proxied:
             return await self._fetch_proxied(url, headers, timeout_s, body_limit)
+        deadline = asyncio.get_running_loop().time() + timeout_s
         try:
-            async with asyncio.timeout(timeout_s):
-                response = await self._round_trip(url, headers, body_limit)
-                if response.status != 200:
-                    response = await self._follow_redirects(url, headers, body_limit, response)
-        except TimeoutError:
+            response = await self._round_trip(url, headers, body_limit, deadline)
+            if response.status != 200:
+                response = await self._follow_redirects(url, headers, body_limit, response, deadline)
+        except DeadlineExceededError:
             raise ScrapeFailedError("context deadline exceeded") from None
         kept = response.headers
         content_type, encoding = kept.get(b"content-type"), kept.get(b"content-encoding")
@@ -92,7 +92,7 @@ class ScrapeClient:
 
     # ------------------------------------------------------------------ lean client
     async def _follow_redirects(self, url: str, headers: dict[str, str], body_limit: int,
-                                response: RawResponse) -> RawResponse:
+                                response: RawResponse, deadline: float) -> RawResponse:
         """The 200 answer at the end of the redirect chain that `response` (not a 200) starts, as Go's
         client follows it; anything else raises."""
         for redirects in range(MAX_REDIRECTS):
@@ -103,29 +103,26 @@ class ScrapeClient:
             if redirects == MAX_REDIRECTS - 1:
                 break
             url = urljoin(url, location_text)
-            response = await self._round_trip(url, headers, body_limit)
+            response = await self._round_trip(url, headers, body_limit, deadline)
             if response.status == 200:
                 return response
         # Go's client names the unresolved Location of the redirect it refused to follow.
         raise ScrapeFailedError(f'Get "{location_text}": stopped after {MAX_REDIRECTS} redirects')
 
-    async def _round_trip(self, url: str, headers: dict[str, str], body_limit: int) -> RawResponse:
-        """One request on a pooled connection. A reused connection the server closed while it was idle
-        (nothing of the answer arrived) is replaced and the GET sent again, as Go's transport does."""
+    async def _round_trip(self, url: str, headers: dict[str, str], body_limit: int, deadline: float) -> RawResponse:
+        """One request on a pooled connection, answered by `deadline` (the event loop's clock) or
+        `DeadlineExceededError`. A reused connection the server closed while it was idle (nothing of the
+        answer arrived) is replaced and the GET sent again, as Go's transport does."""
         try:
             prepared = self._prepare(url, headers)
             origin = prepared.origin
             while True:
                 connection = self._pool.take_idle(origin)
                 reused = connection is not None
+                if connection is None:
+                    connection = await self._connect(url, origin, deadline)
                 try:
-                    if connection is None:
-                        connection = await self._pool.connect(origin)
-                except OSError as exc:
-                    raise ScrapeFailedError(f'Get "{_without_password(url)}": '
-                                            f'{_dial_error(origin.host, origin.port, exc)}') from None
-                try:
-                    response = await connection.exchange(prepared.data, body_limit)
+                    response = await connection.exchange(prepared.data, body_limit, deadline)
                 except ConnectionError:
                     connection.abort()
                     if reused and not connection.answered:
@@ -138,6 +135,17 @@ class ScrapeClient:
                 return response
         except (RequestURLError, MalformedResponseError, OSError) as exc:
             raise ScrapeFailedError(f'Get "{_without_password(url)}": {_transport_error(exc)}') from None
+
+    async def _connect(self, url: str, origin: Origin, deadline: float) -> HttpConnection:
+        timeout = asyncio.timeout_at(deadline)
+        try:
+            async with timeout:
+                return await self._pool.connect(origin)
+        except OSError as exc:  # asyncio's TimeoutError is one, as is the system's ETIMEDOUT
+            if timeout.expired():
+                raise DeadlineExceededError from None
+            raise ScrapeFailedError(f'Get "{_without_password(url)}": '
+                                    f'{_dial_error(origin.host, origin.port, exc)}') from None
 
     def _prepare(self, url: str, headers: dict[str, str]) -> PreparedRequest:
         if self._secret_files:

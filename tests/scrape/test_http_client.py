@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import gzip
+import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -313,6 +315,31 @@ def test_slow_server_times_out_with_context_deadline_exceeded(scripted: Any) -> 
     results = _fetch_all([server.url(), server.url()], timeout_s=0.2)
     assert str(results[0]) == "context deadline exceeded"
     assert isinstance(results[1], FetchedBody)  # the timed-out connection was dropped, not reused
+
+
+@pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
+def test_a_connect_that_hangs_times_out_with_context_deadline_exceeded(use_uvloop: bool) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)  # never accepted: once the queue is full, further handshakes are not answered
+        address = listener.getsockname()
+        queued: list[socket.socket] = []
+        try:
+            for _ in range(8):  # fill the queue: the first handshake left unanswered ends the filling
+                try:
+                    queued.append(socket.create_connection(address, timeout=0.2))
+                except TimeoutError:
+                    break
+            else:
+                pytest.fail("the listen queue never filled")
+            url = f"http://127.0.0.1:{address[1]}/metrics"
+            started = time.monotonic()
+            results = _fetch_all([url], timeout_s=0.3, use_uvloop=use_uvloop)
+            assert str(results[0]) == "context deadline exceeded"
+            assert time.monotonic() - started < 3
+        finally:
+            for connection in queued:
+                connection.close()
 
 
 def test_connection_refused_wording() -> None:
