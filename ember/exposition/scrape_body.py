@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ember.exposition.body_decoding import DEFAULT_MAX_DECOMPRESSED, GZIP_MAGIC, decompress_body
+from ember.exposition.body_decoding import DEFAULT_MAX_DECOMPRESSED, decompress_body
 from ember.exposition.body_template import BodyTemplate
 from ember.exposition.negotiation import FormatChoice, ScrapeProtocol, choose_format
 from ember.exposition.openmetrics_parser import parse_openmetrics
@@ -88,9 +88,8 @@ class ScrapeBodyParser:
         template = self._template
         if template is None or template.openmetrics != (self._choose(content_type).format == "openmetrics"):
             return None
-        if content_encoding is not None or body.startswith(GZIP_MAGIC):
-            body = decompress_body(body, content_encoding, limit=self._body_size_limit)
-        return template.matched_values(body, series_text)
+        plain = decompress_body(body, content_encoding, limit=self._body_size_limit)
+        return template.matched_values(plain, series_text)
 
     def _choose(self, content_type: str | None) -> FormatChoice:
         # A target answers with the same Content-Type every time; the choice (or its error) is pure.

@@ -46,6 +46,17 @@ class _Steady:
     outcome: ScrapeOutcome
 
 
+@dataclass(frozen=True)
+class _RowPath:
+    """How steady scrapes are stored once the storage writes their rows: its writer, the report values
+    of such a scrape (up, duration, scraped, kept, added; the duration is set per scrape) and the outcome
+    each of them has (they are alike)."""
+
+    writer: RowWriter
+    report: np.ndarray  # type: ignore[type-arg]
+    outcome: ScrapeOutcome
+
+
 @dataclass
 class ScrapeOutcome:
     samples_scraped: int = 0
@@ -72,9 +83,7 @@ class ScrapeLoop:
         self._report_refs: np.ndarray | None = None  # type: ignore[type-arg]
         self._steady: _Steady | None = None
         self._steady_row_refs: np.ndarray | None = None  # type: ignore[type-arg]  # steady refs + report refs
-        self._row_writer: RowWriter | None = None  # writes steady rows, once the storage's group holds them
-        self._report_row = np.zeros(len(REPORT_NAMES))  # a steady row's report values: up, duration, ...
-        self._row_outcome = ScrapeOutcome()  # the outcome of every scrape the writer takes (they are alike)
+        self._rows: _RowPath | None = None  # once the storage's group holds the steady rows
         self._group = f"scrape/{config.job_name}/{target.key}"
         self._options = AppendOptions(group=self._group)
         self._steady_options = AppendOptions(group=self._group, counts=False)
@@ -149,7 +158,7 @@ class ScrapeLoop:
         """Appends the scrape's samples (or the staleness markers of a failed one) and then the report
         series through one appender, committed once, as Prometheus's scrapeAndReport does; like there,
         scrape_duration_seconds runs from the start of the fetch to the end of the sample append."""
-        if fetched is not None and self._row_writer is not None:
+        if fetched is not None and self._rows is not None:
             try:
                 written = self._write_steady_row(started, t, fetched)
             except (EmberError, OSError, ValueError):
@@ -199,23 +208,21 @@ class ScrapeLoop:
             appender.append(SampleBatch.aligned(t, row, refs=row_refs), self._steady_options)
         except UnknownSeriesRefError:
             self._series.forget_refs()
-            self._steady = self._row_writer = None
+            self._steady = self._rows = None
             self._report_refs = self._steady_row_refs = None
             return None
         appender.commit()
         outcome = ScrapeOutcome(previous.samples_scraped, previous.samples_kept, 0)
-        if self._row_appendable is not None:
-            self._row_writer = self._row_appendable.row_writer(self._group, row_refs)
-            self._report_row = np.array(report, dtype=np.float64)
-            self._row_outcome = outcome
+        writer = None if self._row_appendable is None else self._row_appendable.row_writer(self._group, row_refs)
+        self._rows = None if writer is None else _RowPath(writer, np.array(report, dtype=np.float64), outcome)
         return outcome, duration
 
     def _write_steady_row(self, started: float, t: int, fetched: FetchedBody) -> tuple[ScrapeOutcome, float] | None:
         """The steady scrape of `_store_steady` once the storage has a writer for its rows: the values are
         read by the template and written, with the report, straight into the group's row. None (nothing
         written) for any other scrape, and for a row the writer declines."""
-        steady, writer = self._steady, self._row_writer
-        assert steady is not None and writer is not None
+        steady, rows = self._steady, self._rows
+        assert steady is not None and rows is not None
         values = self._parser.steady_values(fetched.body, fetched.content_type, fetched.content_encoding,
                                             steady.texts)
         if values is None:
@@ -223,12 +230,11 @@ class ScrapeLoop:
         if steady.rows is not None:
             values = values[steady.rows]
         duration = self._clock() - started
-        report = self._report_row
-        report[1] = duration
-        if not writer.write(t, values, report):
-            self._row_writer = None  # the appender path decides; a writer is bound again after it
+        rows.report[1] = duration
+        if not rows.writer.write(t, values, rows.report):
+            self._rows = None  # the appender path decides; a writer is bound again after it
             return None
-        return self._row_outcome, duration
+        return rows.outcome, duration
 
     def _ingest(self, appender: Appender, t: int, scrape: ParsedScrape) -> ScrapeOutcome:
         entries, added = self._series.resolve(scrape.series_text, scrape.entries)
@@ -253,7 +259,7 @@ class ScrapeLoop:
         plain = not len(explicit) and refs is not None
         kept_rows = None if len(rows) == len(entries) else rows
         self._steady = _Steady(scrape.series_text, kept_rows, refs, outcome) if plain else None  # type: ignore[arg-type]
-        self._steady_row_refs = self._row_writer = None  # known again once this scrape's report refs are
+        self._steady_row_refs = self._rows = None  # known again once this scrape's report refs are
         return outcome
 
     def _forget_unseen(self, texts: list[str]) -> None:
@@ -300,7 +306,7 @@ class ScrapeLoop:
 
     def _append_failure(self, appender: Appender, t: int) -> None:
         """A failed scrape: every series of the last one goes stale."""
-        self._steady = self._steady_row_refs = self._row_writer = None
+        self._steady = self._steady_row_refs = self._rows = None
         self._append_stale(appender, t, [])
         self._last = []
 

@@ -151,6 +151,21 @@ class Head:
         records.append(GroupSamplesRecord(generation.set_id, timestamp, values))
         return records
 
+    def append_steady_row(self, group: str, generation: Generation, order: Int64Array, first: Float64Array,
+                          second: Float64Array, timestamp: int, copy: Float64Array) -> bool:
+        """`append_row` of a row of `generation`, which must still be the group's current one, in one
+        compiled pass (`append_kernels.write_row`; `order`, `first`, `second` and `copy` as there): False,
+        changing nothing, when it is not current any more or a sample is not newer than its series'
+        newest. The caller logs the row (its values are then in `copy`)."""
+        if timestamp <= generation.last_timestamp or self._current.get(group) is not generation:
+            return False
+        if not kernels.write_row(generation.refs, order, first, second, timestamp, self.series.max_t,
+                                 self.series.last_bits, self.min_valid_t, generation.next_row(timestamp), copy):
+            return False
+        generation.commit_row(timestamp)
+        self.max_time = max(self.max_time, timestamp)
+        return True
+
     def current_generation(self, group: str) -> Generation | None:
         """The generation the group's next row goes to when its series set is unchanged."""
         return self._current.get(group)

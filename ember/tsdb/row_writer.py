@@ -3,10 +3,11 @@
 A target whose series set repeats sends, scrape after scrape, a row of the same refs into the same
 generation. Through an `Appender` that row is checked and classified twice, staged, sorted, compared with
 the generation's refs and wrapped in a record object: a few dozen Python and numpy calls, which cost more
-than the samples themselves. The writer is bound to the generation once; a write checks that it is still
-the group's current one and that the row is newer than it, then `append_kernels.write_row` checks every
-sample, writes the row into the frame and advances the series' state, and the row is logged as the same
-`GroupSamplesRecord` bytes a commit would log, sealed in a buffer the writer reuses.
+than the samples themselves. The writer is bound to the generation once. For each row the head
+(`Head.append_steady_row`) checks that the generation is still the group's current one and, in one compiled
+pass, that every sample is newer than its series' newest; it writes the row into the frame and advances
+the series' state. The writer then logs the same `GroupSamplesRecord` bytes a commit would log, sealed in a
+buffer it reuses.
 """
 
 from __future__ import annotations
@@ -54,19 +55,11 @@ class GenerationRowWriter:
 
     def write(self, timestamp: int, first: Float64Array, second: Float64Array) -> bool:
         head = self._head
-        generation = self._generation
         frame = self._frame
         with head.lock:
-            if timestamp <= generation.last_timestamp or head.current_generation(self._group) is not generation:
+            if not head.append_steady_row(self._group, self._generation, self._order, first, second, timestamp,
+                                          frame.values):
                 return False
-            series = head.series
-            if not kernels.write_row(generation.refs, self._order, first, second, timestamp, series.max_t,
-                                     series.last_bits, head.min_valid_t, generation.next_row(timestamp),
-                                     frame.values):
-                return False
-            generation.commit_row(timestamp)
-            if timestamp > head.max_time:
-                head.max_time = timestamp
             self._db.wal.log((frame.seal(timestamp),))
         self._db.metrics.samples_appended_total += len(frame.values)
         return True

@@ -114,7 +114,7 @@ def test_a_steady_scrape_whose_series_left_the_head_appends_them_again(target: T
         loop = _loop(target, db)  # type: ignore[arg-type]
         _scrape_all(loop, target, [_steady_body("1", "10", "100"), _steady_body("2", "20", "200")])
         loop._steady_row_refs = loop._steady_row_refs + 1_000_000  # type: ignore[operator]  # refs the head never had
-        loop._row_writer = None  # the appender's path meets them
+        loop._rows = None  # the appender's path meets them
         outcomes = _scrape_all(loop, target, [_steady_body("3", "30", "300"), _steady_body("4", "40", "400")])
         assert [o.error for o in outcomes] == ["", ""]
         assert _db_values(db, "b") == [100.0, 200.0, 300.0, 400.0]
